@@ -1,0 +1,218 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from commerce_hub.access import get_for_user, require_perm
+from commerce_hub.accounts.filters import AuditEntryFilter
+from commerce_hub.accounts.forms import AcceptInvitationForm, InviteForm, LoginForm, PasswordResetForm, RoleForm
+from commerce_hub.accounts.models import AuditEntry, Invitation, User
+from commerce_hub.accounts.services import users as user_services
+from commerce_hub.accounts.services.audit import audit_record
+from commerce_hub.accounts.throttle import login_clear_failures, login_is_locked, login_record_failure
+from commerce_hub.middleware import client_ip
+from commerce_hub.pagination import keyset_page
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email, ip = form.cleaned_data["email"], client_ip(request)
+        # Checked before the password, so a locked pair learns nothing from further guesses.
+        if login_is_locked(email, ip):
+            form.add_error(None, _("Too many failed sign-in attempts. Wait 15 minutes or reset your password."))
+            return render(request, "accounts/login.html", {"form": form}, status=429)
+        user = authenticate(request, username=email, password=form.cleaned_data["password"])
+        if user is None:
+            failures = login_record_failure(email, ip)
+            if failures == settings.LOGIN_FAILURE_LIMIT:
+                audit_record(actor=None, action="auth.locked_out", object_type="accounts.user", object_repr=email)
+            form.add_error(None, _("That email and password do not match an active account."))
+        else:
+            login_clear_failures(email, ip)
+            login(request, user)
+            audit_record(actor=user, action="auth.login", obj=user)
+            next_url = request.GET.get("next", "")
+            if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+                next_url = reverse("home")
+            return redirect(next_url)
+    return render(request, "accounts/login.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_POST
+def logout_view(request):
+    if request.user.is_authenticated:
+        audit_record(actor=request.user, action="auth.logout", obj=request.user)
+    logout(request)
+    messages.info(request, _("You are signed out."))
+    return redirect("accounts:login")
+
+
+def welcome(request, token: str):
+    """The one-time link a new tenant's admin lands on right after signup."""
+    from commerce_hub.tenancy.services import welcome_token_user
+
+    user = welcome_token_user(token)
+    if user is None:
+        messages.error(request, _("This sign-in link has expired. Sign in with your email and password."))
+        return redirect("accounts:login")
+    login(request, user, backend="commerce_hub.accounts.backends.RoleBackend")
+    messages.success(request, _("Welcome to Commerce Hub. Start by completing your company profile."))
+    return redirect("organization:profile")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
+    template_name = "accounts/password_reset.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit_record(actor=form.user, action="auth.password_reset", obj=form.user)
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token: str):
+    invitation = user_services.invitation_get_open(token)
+    if invitation is None:
+        return render(request, "accounts/invitation_invalid.html", status=404)
+    form = AcceptInvitationForm(request.POST or None, initial={"full_name": invitation.full_name,
+                                                               "language": request.LANGUAGE_CODE})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = user_services.invitation_accept(token=token, full_name=form.cleaned_data["full_name"],
+                                                   password=form.cleaned_data["password"],
+                                                   language=form.cleaned_data["language"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            login(request, user, backend="commerce_hub.accounts.backends.RoleBackend")
+            messages.success(request, _("Welcome aboard."))
+            return redirect("home")
+    return render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation},
+                  status=400 if form.errors else 200)
+
+
+@require_perm("accounts.manage_users")
+def user_list(request):
+    users = User.objects.order_by("-is_active", "full_name", "id")
+    invitations = Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True).select_related(
+        "invited_by")
+    return render(request, "accounts/users.html", {
+        "users": users, "invitations": invitations, "invite_form": InviteForm(), "active_nav": "settings",
+        "settings_tab": "users",
+    })
+
+
+@require_perm("accounts.manage_users")
+@require_POST
+def user_invite(request):
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            user_services.user_invite(
+                actor=request.user, **form.cleaned_data,
+                accept_url_for=lambda token: request.build_absolute_uri(reverse("accounts:invitation_accept",
+                                                                                args=[token])),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+            return redirect("accounts:users")
+    users = User.objects.order_by("-is_active", "full_name", "id")
+    invitations = Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+    return render(request, "accounts/users.html", {
+        "users": users, "invitations": invitations, "invite_form": form, "active_nav": "settings",
+        "settings_tab": "users",
+    }, status=400)
+
+
+@require_perm("accounts.manage_users")
+@require_POST
+def invitation_revoke(request, pk: int):
+    invitation = get_for_user(request.user, Invitation.objects.all(), "accounts.manage_users", pk=pk)
+    user_services.invitation_revoke(invitation=invitation, actor=request.user)
+    messages.success(request, _("Invitation revoked."))
+    return redirect("accounts:users")
+
+
+@require_perm("accounts.manage_users")
+@require_http_methods(["GET", "POST"])
+def user_detail(request, pk: int):
+    user = get_for_user(request.user, User.objects.all(), "accounts.manage_users", pk=pk)
+    form = RoleForm(request.POST or None, initial={"role": user.role})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_services.user_set_role(user=user, role=form.cleaned_data["role"], actor=request.user)
+        except ValidationError as exc:
+            form.add_error("role", exc.messages)
+        else:
+            messages.success(request, _("Role updated."))
+            return redirect("accounts:user_detail", pk=user.pk)
+    entries = AuditEntry.objects.filter(object_type="accounts.user", object_id=str(user.pk))[:20]
+    return render(request, "accounts/user_detail.html", {
+        "subject": user, "form": form, "entries": entries, "active_nav": "settings", "settings_tab": "users",
+    }, status=400 if form.errors else 200)
+
+
+@require_perm("accounts.manage_users")
+@require_http_methods(["GET", "POST"])
+def user_deactivate(request, pk: int):
+    """GET asks for confirmation; POST does it."""
+    user = get_for_user(request.user, User.objects.all(), "accounts.manage_users", pk=pk)
+    if request.method == "POST":
+        try:
+            user_services.user_deactivate(user=user, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("%(name)s can no longer sign in.") % {"name": user})
+        return redirect("accounts:user_detail", pk=user.pk)
+    return render(request, "accounts/user_deactivate.html", {"subject": user, "active_nav": "settings",
+                                                             "settings_tab": "users"})
+
+
+@require_perm("accounts.manage_users")
+@require_POST
+def user_reactivate(request, pk: int):
+    user = get_for_user(request.user, User.objects.all(), "accounts.manage_users", pk=pk)
+    user_services.user_reactivate(user=user, actor=request.user)
+    messages.success(request, _("%(name)s can sign in again.") % {"name": user})
+    return redirect("accounts:user_detail", pk=user.pk)
+
+
+@require_perm("accounts.view_audit_log")
+def audit_log(request):
+    filterset = AuditEntryFilter(request.GET or None, queryset=AuditEntry.objects.select_related("actor"))
+    page = keyset_page(filterset.qs, ordering=["-created_at", "-id"], cursor=request.GET.get("after"), size=50)
+    query = request.GET.copy()
+    query.pop("after", None)
+    return render(request, "accounts/audit_log.html", {
+        "filter": filterset, "page": page, "query": query.urlencode(), "active_nav": "settings",
+        "settings_tab": "audit",
+    })

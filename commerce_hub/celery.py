@@ -1,0 +1,82 @@
+"""The Celery app. Every task runs in the tenant schema that was active when it was enqueued.
+
+tenant-schemas-celery records the schema in the message headers and switches to it before the task runs. On top of
+that, a tenant task refuses to be enqueued from, or to run in, the public schema: a task that silently ran in public
+would read and write the wrong tables.
+"""
+
+import os
+
+from celery import signals
+from django.db import connection, transaction
+from tenant_schemas_celery.app import CeleryApp
+from tenant_schemas_celery.task import TenantTask
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commerce_hub.settings")
+
+
+class TenantRequiredError(RuntimeError):
+    pass
+
+
+class CommerceHubTask(TenantTask):
+    abstract = True
+    # Platform tasks that iterate over tenants themselves set this to True.
+    runs_in_public = False
+
+    def apply_async(self, args=None, kwargs=None, **options):
+        headers = options.get("headers") or {}
+        schema = headers.get("_schema_name") or connection.schema_name
+        if not self.runs_in_public and schema == "public":
+            raise TenantRequiredError(
+                f"Task {self.name} was enqueued outside a tenant. Enqueue it inside a request or "
+                f"django_tenants.utils.tenant_context(tenant)."
+            )
+        return super().apply_async(args, kwargs, **options)
+
+    def delay_on_commit(self, *args, **kwargs):
+        return self.apply_async_on_commit(args, kwargs)
+
+    def apply_async_on_commit(self, args=None, kwargs=None, **options):
+        # The schema is captured now, not at commit time: by then the caller may have left the tenant's context.
+        headers = {**(options.pop("headers", None) or {}), "_schema_name": connection.schema_name}
+        if not self.runs_in_public and headers["_schema_name"] == "public":
+            raise TenantRequiredError(f"Task {self.name} was enqueued outside a tenant.")
+        transaction.on_commit(lambda: self.apply_async(args, kwargs, headers=headers, **options))
+
+    def __call__(self, *args, **kwargs):
+        if not self.runs_in_public and connection.schema_name == "public":
+            raise TenantRequiredError(f"Task {self.name} has no tenant schema and will not run in public.")
+        return super().__call__(*args, **kwargs)
+
+
+class PublicTask(CommerceHubTask):
+    """For platform tasks that fan out over tenants; they run in public on purpose."""
+
+    abstract = True
+    runs_in_public = True
+
+
+app = CeleryApp("commerce_hub", task_cls=CommerceHubTask)
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_routes = {
+    "commerce_hub.mail.*": {"queue": "email"},
+    "commerce_hub.events.*": {"queue": "events"},
+    "billing.*": {"queue": "billing"},
+    "payments.webhooks.*": {"queue": "webhooks"},
+    "payments.*": {"queue": "payments"},
+    "integrations.*": {"queue": "sync"},
+}
+app.conf.beat_schedule = {
+    "events-sweep-all-tenants": {"task": "commerce_hub.events.sweep_all_tenants", "schedule": 60.0},
+}
+app.autodiscover_tasks()
+
+
+@signals.worker_process_init.connect
+def _fresh_connections(**_kwargs):
+    # Forked pool processes must not share the parent's database socket.
+    from django.db import connections
+
+    for conn in connections.all():
+        conn.close()

@@ -1,0 +1,34 @@
+"""The demo tenant. Each app registers a seeder that fills its part; seed_demo runs them in order."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+DEMO_SUBDOMAIN = "demo"
+DEMO_COMPANY = "Noorderlicht Software B.V."
+DEMO_USERS = [
+    # email, name, role, language
+    ("admin@noorderlicht.example", "Sanne de Vries", "admin", "en"),
+    ("sales@noorderlicht.example", "Lars Haugen", "sales", "nb"),
+    ("finance@noorderlicht.example", "Pieter Bakker", "finance", "nl"),
+    ("viewer@noorderlicht.example", "Ingrid Solberg", "read_only", "nb"),
+]
+DEMO_PASSWORD = "demo-password-2026"
+
+
+@dataclass(frozen=True)
+class SeedContext:
+    scale: int  # 0: a realistic small data set; N > 0: N of each record, for benchmarks
+    progress: bool
+    stdout: Callable[[str], None]
+
+
+_seeders: list[tuple[int, str, Callable[[SeedContext], None]]] = []
+
+
+def register_seeder(name: str, fn: Callable[[SeedContext], None], *, order: int) -> None:
+    if not any(existing == name for _o, existing, _fn in _seeders):
+        _seeders.append((order, name, fn))
+
+
+def seeders() -> list[tuple[str, Callable[[SeedContext], None]]]:
+    return [(name, fn) for _order, name, fn in sorted(_seeders, key=lambda s: s[0])]

@@ -1,0 +1,44 @@
+from django.db import models
+from django.utils import timezone
+
+
+class OutboxEvent(models.Model):
+    """A domain event, written in the same transaction as the change it describes."""
+
+    name = models.CharField(max_length=100, db_index=True)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.name} #{self.pk}"
+
+
+class Delivery(models.Model):
+    """One handler's receipt of one event. Unique per (event, handler): a handler sees an event once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"  # gave up after MAX_ATTEMPTS; an admin can retry it
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    handler = models.CharField(max_length=200)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["event", "handler"], name="events_delivery_once")]
+        indexes = [
+            # The sweep reads only pending rows that are due; a partial index keeps that cheap forever.
+            models.Index(fields=["next_attempt_at"], name="events_delivery_due",
+                         condition=models.Q(status="pending")),
+            models.Index(fields=["status", "-id"], name="events_delivery_status"),
+        ]

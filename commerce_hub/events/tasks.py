@@ -1,0 +1,37 @@
+from celery import shared_task
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import get_tenant_model, tenant_context
+
+from commerce_hub.celery import PublicTask
+from commerce_hub.events import services
+
+
+@shared_task(name="commerce_hub.events.deliver_event", bind=True, max_retries=None)
+def deliver_event(self, event_id: int) -> None:
+    pending = services.event_deliver(event_id=event_id)
+    if pending:
+        delay = min(d.next_attempt_at for d in pending) - timezone.now()
+        raise self.retry(countdown=max(delay.total_seconds(), 1))
+
+
+@shared_task(name="commerce_hub.events.sweep_tenant")
+def sweep_tenant() -> int:
+    """Deliver whatever is due in this tenant: retries, and events whose first enqueue was lost."""
+    event_ids = services.deliveries_due_event_ids()
+    for event_id in event_ids:
+        services.event_deliver(event_id=event_id)
+    return len(event_ids)
+
+
+@shared_task(name="commerce_hub.events.sweep_all_tenants", base=PublicTask)
+def sweep_all_tenants() -> int:
+    # One message per tenant, each carrying its schema, so tenants are swept in parallel by the workers.
+    tenants = get_tenant_model().objects.exclude(schema_name="public").filter(is_template=False)
+    count = 0
+    for tenant in tenants.iterator():
+        with tenant_context(tenant):
+            sweep_tenant.delay()
+        count += 1
+    connection.set_schema_to_public()
+    return count

@@ -1,0 +1,133 @@
+"""Tenant provisioning: the public signup and the platform bootstrap."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django_tenants.utils import get_public_schema_name, get_tenant_base_schema, schema_context
+
+from commerce_hub.tenancy.models import Domain, Tenant
+
+RESERVED_SUBDOMAINS = frozenset(
+    {"www", "public", "admin", "api", "static", "media", "mail", "smtp", "app", "help", "status", "template"}
+)
+SUBDOMAIN_MAX_LENGTH = 40
+_SUBDOMAIN_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+WELCOME_SALT = "commerce_hub.tenancy.welcome"
+WELCOME_MAX_AGE_SECONDS = 300
+
+
+def subdomain_validate(subdomain: str) -> str:
+    """Return the normalised subdomain or raise ValidationError with the reason a person can act on."""
+    value = (subdomain or "").strip().lower()
+    if not value:
+        raise ValidationError(_("Choose a subdomain."), code="required")
+    if len(value) > SUBDOMAIN_MAX_LENGTH:
+        raise ValidationError(
+            _("Use at most %(max)d characters (this one has %(length)d).")
+            % {"max": SUBDOMAIN_MAX_LENGTH, "length": len(value)},
+            code="too_long",
+        )
+    if len(value) < 3:
+        raise ValidationError(_("Use at least 3 characters."), code="too_short")
+    if not _SUBDOMAIN_RE.match(value) or "--" in value:
+        raise ValidationError(
+            _("Use only lowercase letters, digits and single hyphens, starting and ending with a letter or digit."),
+            code="invalid",
+        )
+    if value in RESERVED_SUBDOMAINS:
+        raise ValidationError(_("“%(value)s” is reserved. Choose another subdomain.") % {"value": value},
+                              code="reserved")
+    if Tenant.objects.filter(schema_name=schema_name_for(value)).exists() or Domain.objects.filter(
+        domain=domain_for(value)
+    ).exists():
+        raise ValidationError(_("“%(value)s” is already taken.") % {"value": value}, code="taken")
+    return value
+
+
+def schema_name_for(subdomain: str) -> str:
+    # Subdomains cannot contain underscores, so this mapping is one-to-one.
+    return "t_" + subdomain.replace("-", "_")
+
+
+def domain_for(subdomain: str) -> str:
+    return f"{subdomain}.{settings.BASE_DOMAIN}"
+
+
+def tenant_url(domain: str, path: str = "/") -> str:
+    port = settings.SITE_PORT
+    default_port = {"http": "80", "https": "443"}.get(settings.SITE_SCHEME)
+    host = domain if not port or port == default_port else f"{domain}:{port}"
+    return f"{settings.SITE_SCHEME}://{host}{path}"
+
+
+@dataclass(frozen=True)
+class SignupResult:
+    tenant: Tenant
+    domain: str
+    welcome_url: str
+
+
+def tenant_signup(*, company_name: str, subdomain: str, admin_name: str, email: str, password: str) -> SignupResult:
+    """Provision a tenant by cloning the template schema, then create its first admin, all in one transaction.
+
+    Two signups racing for one subdomain both pass validation; the unique schema name and domain let exactly one
+    commit, and the other gets the same "taken" error as a sequential duplicate.
+    """
+    from commerce_hub.accounts.models import Role
+    from commerce_hub.accounts.services.users import user_create
+    from commerce_hub.organization.services import organization_profile_initialize
+
+    subdomain = subdomain_validate(subdomain)
+    try:
+        with transaction.atomic():
+            tenant = Tenant(schema_name=schema_name_for(subdomain), name=company_name.strip())
+            tenant.save()
+            domain = Domain.objects.create(domain=domain_for(subdomain), tenant=tenant, is_primary=True)
+            with schema_context(tenant.schema_name):
+                user = user_create(
+                    email=email, full_name=admin_name, password=password, role=Role.ADMIN, actor=None
+                )
+                organization_profile_initialize(legal_name=company_name.strip())
+                token = welcome_token_make(user)
+    except IntegrityError as exc:
+        raise ValidationError({"subdomain": _("“%(value)s” is already taken.") % {"value": subdomain}}) from exc
+    return SignupResult(tenant=tenant, domain=domain.domain, welcome_url=tenant_url(domain.domain, f"/welcome/{token}/"))
+
+
+def welcome_token_make(user) -> str:
+    # Bound to the user's last_login: once the link has been used, it stops working.
+    return signing.TimestampSigner(salt=WELCOME_SALT).sign_object(
+        {"uid": user.pk, "ll": user.last_login.isoformat() if user.last_login else ""}
+    )
+
+
+def welcome_token_user(token: str):
+    from commerce_hub.accounts.models import User
+
+    try:
+        data = signing.TimestampSigner(salt=WELCOME_SALT).unsign_object(token, max_age=WELCOME_MAX_AGE_SECONDS)
+    except signing.BadSignature:
+        return None
+    user = User.objects.filter(pk=data.get("uid"), is_active=True).first()
+    if user is None:
+        return None
+    last_login = user.last_login.isoformat() if user.last_login else ""
+    return user if last_login == data.get("ll") else None
+
+
+def platform_bootstrap(*, base_domain: str | None = None) -> None:
+    """Create the public tenant, its domain and the template tenant, once. Safe to run on every start."""
+    base_domain = base_domain or settings.BASE_DOMAIN
+    public, _created = Tenant.objects.get_or_create(
+        schema_name=get_public_schema_name(), defaults={"name": "Commerce Hub"}
+    )
+    Domain.objects.get_or_create(domain=base_domain, defaults={"tenant": public, "is_primary": True})
+    if not Tenant.objects.filter(schema_name=get_tenant_base_schema()).exists():
+        Tenant(schema_name=get_tenant_base_schema(), name="Template", is_template=True).save()

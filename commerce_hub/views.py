@@ -1,0 +1,86 @@
+from django.conf import settings
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from commerce_hub.access import require_perm
+
+# Commerce modules and their empty states. Each module's own app replaces its entry with real pages.
+MODULES = {
+    "products": (_("Products"), "accounts.view_products",
+                 _("No products yet"), _("Products you add to the library appear here, ready for quotes.")),
+    "quotes": (_("Quotes"), "accounts.view_quotes",
+               _("No quotes yet"), _("Quotes you build from deals appear here.")),
+    "invoices": (_("Invoices"), "accounts.view_invoices",
+                 _("No invoices yet"), _("Invoices you create or finalize appear here.")),
+    "payment-links": (_("Payment links"), "accounts.view_payments",
+                      _("No payment links yet"), _("Payment links you share with buyers appear here.")),
+    "subscriptions": (_("Subscriptions"), "accounts.view_subscriptions",
+                      _("No subscriptions yet"), _("Recurring billing you set up appears here.")),
+    "payments": (_("Payments"), "accounts.view_payments",
+                 _("No payments yet"), _("Payments from buyers and recorded payments appear here.")),
+    "reports": (_("Reports"), "accounts.view_reports",
+                _("No reports yet"), _("Revenue reports appear here once invoices and payments exist.")),
+}
+
+
+@require_perm()
+def home(request):
+    from crm.selectors import crm_dashboard_figures
+
+    return render(request, "home.html", {"figures": crm_dashboard_figures()})
+
+
+def module_index(request, module: str):
+    title, perm, empty_title, empty_text = MODULES[module]
+
+    @require_perm(perm)
+    def view(request):
+        return render(request, "module_empty.html", {
+            "title": title, "empty_title": empty_title, "empty_text": empty_text, "active_nav": module,
+        })
+
+    return view(request)
+
+
+@require_POST
+def language_set(request):
+    """Switch the interface language: saved on the user when signed in, in a cookie otherwise."""
+    language = request.POST.get("language", "")
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    if language in dict(settings.LANGUAGES):
+        if request.user.is_authenticated:
+            from commerce_hub.accounts.services.users import user_set_language
+
+            user_set_language(user=request.user, language=language)
+        translation.activate(language)
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax",
+                            secure=request.is_secure())
+    return response
+
+
+def error_404(request, exception=None):
+    return render(request, "errors/404.html", status=404)
+
+
+def error_403(request, exception=None):
+    return render(request, "errors/403.html", status=403)
+
+
+def error_500(request):
+    # No context processors: the database or cache may be what failed.
+    from django.template import loader
+
+    from django.http import HttpResponseServerError
+
+    return HttpResponseServerError(loader.get_template("errors/500.html").render())
+
+
+def csrf_failure(request, reason=""):
+    return render(request, "errors/403.html", {"csrf_failed": True}, status=403)

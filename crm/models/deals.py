@@ -1,0 +1,83 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from djmoney.models.fields import MoneyField
+
+from crm.models.companies import Company
+from crm.models.contacts import Contact
+
+
+class Pipeline(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveIntegerField(default=0)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True),
+                                               name="crm_pipeline_one_default")]
+
+    def __str__(self):
+        return self.name
+
+
+class Stage(models.Model):
+    class Kind(models.TextChoices):
+        OPEN = "open", _("Open")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveIntegerField(default=0)
+    probability = models.DecimalField(_("win probability"), max_digits=5, decimal_places=2, default=0)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.OPEN)
+
+    class Meta:
+        ordering = ["pipeline", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(probability__gte=0, probability__lte=100),
+                                   name="crm_stage_probability_0_100"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Deal(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    amount = MoneyField(_("amount"), max_digits=18, decimal_places=2, default_currency="EUR", null=True, blank=True)
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals")
+    close_date = models.DateField(_("close date"), null=True, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name=_("owner"))
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="deals")
+    contacts = models.ManyToManyField(Contact, blank=True, related_name="deals")
+    stage_changed_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["stage", "owner", "-updated_at", "-id"], name="crm_deal_stage_owner"),
+            models.Index(fields=["-updated_at", "-id"], name="crm_deal_updated"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class DealStageChange(models.Model):
+    """Every move of a deal between stages, for time-in-stage and quote-to-close reporting."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.ForeignKey(Stage, null=True, on_delete=models.PROTECT, related_name="+")
+    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["deal", "changed_at", "id"]

@@ -1,0 +1,36 @@
+from django.db.models import Count, Q, QuerySet, Sum
+
+from crm.models import Company, Contact, Deal, Stage
+
+
+def company_list(*, search: str = "") -> QuerySet[Company]:
+    qs = Company.objects.select_related("owner")
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(domain__icontains=search) | Q(city__icontains=search))
+    return qs
+
+
+def contact_list(*, search: str = "") -> QuerySet[Contact]:
+    qs = Contact.objects.select_related("company", "owner")
+    if search:
+        qs = qs.filter(Q(first_name__icontains=search) | Q(last_name__icontains=search) | Q(email__icontains=search))
+    return qs
+
+
+def deal_list(*, search: str = "") -> QuerySet[Deal]:
+    qs = Deal.objects.select_related("stage", "company", "owner")
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(company__name__icontains=search))
+    return qs
+
+
+def crm_dashboard_figures() -> dict:
+    open_deals = Deal.objects.filter(stage__kind=Stage.Kind.OPEN)
+    by_currency = (open_deals.exclude(amount__isnull=True).values("amount_currency")
+                   .annotate(total=Sum("amount"), n=Count("id")).order_by("amount_currency"))
+    return {
+        "companies": Company.objects.count(),
+        "contacts": Contact.objects.count(),
+        "open_deals": open_deals.count(),
+        "pipeline_by_currency": list(by_currency),
+    }
