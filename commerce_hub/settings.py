@@ -205,6 +205,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
+if DEBUG or TESTING:
+    # Served from the finders in development; the folder only has to exist.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 LOGO_MAX_BYTES = 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -221,11 +224,13 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"Commerce Hub <no-reply@{BASE_DOMAIN}>")
 
 CELERY_BROKER_URL = REDIS_URL
-CELERY_RESULT_BACKEND = None
+# Results are kept only for tasks that ask for them (ignore_result=False), e.g. the worker heartbeat.
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_ACKS_LATE = True  # a worker killed halfway leaves the message for the next worker
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_DEFAULT_QUEUE", "default")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

@@ -84,6 +84,12 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
+    def render_to_response(self, context, **kwargs):
+        # An unknown or used link is a page that does not exist (for this visitor): 404, with a way forward.
+        if not context.get("validlink"):
+            kwargs["status"] = 404
+        return super().render_to_response(context, **kwargs)
+
     def form_valid(self, form):
         response = super().form_valid(form)
         audit_record(actor=form.user, action="auth.password_reset", obj=form.user)

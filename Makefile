@@ -1,0 +1,38 @@
+# `make run` and `make test` are all a new machine needs (see README.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.PHONY: run test lint format messages bench clean-data
+
+run: $(STAMP)
+	@$(PYTHON) scripts/check_system.py run
+	$(VENV)/bin/python -m commerce_hub.embedded run --port $(PORT)
+
+test: $(STAMP)
+	@$(PYTHON) scripts/check_system.py test
+	$(VENV)/bin/python -m commerce_hub.embedded test $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Extract strings for English, Dutch and Norwegian Bokmal and compile them (needs GNU gettext).
+messages: $(STAMP)
+	$(VENV)/bin/python scripts/messages.py
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) scripts/check_system.py install
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+clean-data:
+	@echo "This deletes the embedded database and Redis data in .data/."
+	rm -rf .data

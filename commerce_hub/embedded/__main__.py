@@ -1,0 +1,5 @@
+import sys
+
+from commerce_hub.embedded.cli import main
+
+sys.exit(main())

@@ -1,0 +1,139 @@
+"""Test tenants are created once per session by cloning the template schema; each test runs in a transaction
+that is rolled back, so tests never pay for a schema or migrations of their own.
+
+Tenants: "alpha" (where most tests run), "bravo" (the other tenant of the cross-tenant matrix) and "live" (data
+committed for a real Celery worker or the browser, cleaned after each such test).
+"""
+
+import uuid
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from commerce_hub.accounts.models import Role, User
+from commerce_hub.tenancy.models import Domain, Tenant
+from commerce_hub.tenancy.services import platform_bootstrap
+
+PASSWORD = "correct-horse-battery-9"
+TENANTS = {"alpha": "Alpha Handel B.V.", "bravo": "Bravo Fjord AS", "live": "Live Test AS"}
+
+
+def _tenant_create(subdomain: str, name: str) -> Tenant:
+    from commerce_hub.organization.services import organization_profile_initialize
+
+    tenant = Tenant(schema_name=f"t_{subdomain}", name=name)
+    tenant.save()
+    Domain.objects.create(domain=f"{subdomain}.localhost", tenant=tenant, is_primary=True)
+    with schema_context(tenant.schema_name):
+        organization_profile_initialize(legal_name=name)
+    return tenant
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment, django_db_blocker):
+    """One test database and three tenants for the whole session.
+
+    Set up here rather than by pytest-django's default, which only creates the database when a collected test
+    asks for `db`; the worker and browser tests use committed data without that fixture.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=0, interactive=False)
+        platform_bootstrap(base_domain="localhost")
+        for subdomain, name in TENANTS.items():
+            _tenant_create(subdomain, name)
+        connection.set_schema_to_public()
+    yield
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        teardown_databases(db_cfg, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_test():
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def tenant_alpha(db):
+    tenant = Tenant.objects.get(schema_name="t_alpha")
+    connection.set_tenant(tenant)
+    return tenant
+
+
+@pytest.fixture
+def tenant_bravo(db):
+    return Tenant.objects.get(schema_name="t_bravo")
+
+
+def user_make(role: str = Role.ADMIN, email: str | None = None, **extra) -> User:
+    return User.objects.create_user(
+        email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.com", password=PASSWORD,
+        full_name=extra.pop("full_name", f"{role.title()} Person"), role=role, **extra,
+    )
+
+
+@pytest.fixture
+def admin_user(tenant_alpha):
+    return user_make(Role.ADMIN, full_name="Anna Admin")
+
+
+@pytest.fixture
+def client_alpha(tenant_alpha):
+    return Client(HTTP_HOST="alpha.localhost")
+
+
+@pytest.fixture
+def admin_client(client_alpha, admin_user):
+    client_alpha.force_login(admin_user)
+    return client_alpha
+
+
+@pytest.fixture
+def fresh_cache():
+    """A key prefix of this test's own, so counters (login throttling) start at zero without flushing Redis."""
+    original = cache.key_prefix
+    cache.key_prefix = f"test-{uuid.uuid4().hex}"
+    yield cache
+    cache.key_prefix = original
+
+
+@pytest.fixture
+def live_tenant(django_db_blocker):
+    """The 'live' tenant with autocommit: what a test writes here is visible to other processes.
+
+    Every tenant table is emptied afterwards (TRUNCATE on the schema's own tables only, never on public).
+    """
+    with django_db_blocker.unblock():
+        tenant = Tenant.objects.get(schema_name="t_live")
+        connection.set_tenant(tenant)
+        try:
+            yield tenant
+        finally:
+            connection.set_schema_to_public()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename NOT IN "
+                    "('django_migrations', 'django_content_type', 'auth_permission', "
+                    "'organization_organizationprofile')",
+                    [tenant.schema_name],
+                )
+                tables = [f'"{tenant.schema_name}"."{row[0]}"' for row in cursor.fetchall()]
+                if tables:
+                    cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def eager_tasks(settings):
+    """Run tasks in-process when they are enqueued (after commit), with email kept in django.core.mail.outbox."""
+    from commerce_hub.celery import app
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False

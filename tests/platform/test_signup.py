@@ -1,0 +1,102 @@
+import time
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context, schema_exists
+
+from commerce_hub.accounts.models import Role, User
+from commerce_hub.organization.models import OrganizationProfile
+from commerce_hub.tenancy.models import Domain, Tenant
+
+GOOD = {
+    "company_name": "Kaasmakerij Gouda B.V.",
+    "subdomain": "kaasmakerij",
+    "admin_name": "Marieke Jansen",
+    "email": "Marieke@Kaasmakerij.example",
+    "password": "stroopwafel-2026-x",
+}
+
+
+@pytest.fixture
+def public_client(db):
+    connection.set_schema_to_public()
+    return Client(HTTP_HOST="localhost")
+
+
+def test_signup_clones_the_template_and_signs_the_admin_in(public_client):
+    started = time.perf_counter()
+    response = public_client.post("/signup/", GOOD)
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 302
+    assert response["Location"].startswith("http://kaasmakerij.localhost:8000/welcome/")
+    tenant = Tenant.objects.get(schema_name="t_kaasmakerij")
+    assert tenant.name == "Kaasmakerij Gouda B.V."
+    assert Domain.objects.get(tenant=tenant).domain == "kaasmakerij.localhost"
+    assert schema_exists("t_kaasmakerij")
+    with schema_context("t_kaasmakerij"):
+        admin = User.objects.get()
+        assert (admin.email, admin.full_name, admin.role) == ("marieke@kaasmakerij.example", "Marieke Jansen",
+                                                               Role.ADMIN)
+        assert admin.check_password("stroopwafel-2026-x")
+        assert OrganizationProfile.objects.get().legal_name == "Kaasmakerij Gouda B.V."
+        # The clone brings the migration history along: the schema is at the latest migration.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM django_migrations WHERE app = 'accounts'")
+            assert cursor.fetchone()[0] == 2
+    # Provisioning stays well under a second (the figure is reported by bench/, not asserted to the ms).
+    assert elapsed < 5
+
+    welcome_path = response["Location"].split("8000", 1)[1]
+    tenant_client = Client(HTTP_HOST="kaasmakerij.localhost")
+    landed = tenant_client.get(welcome_path)
+    assert landed.status_code == 302 and landed["Location"] == "/settings/company/"
+    assert tenant_client.get("/settings/company/").status_code == 200
+    # The link works once.
+    second = Client(HTTP_HOST="kaasmakerij.localhost").get(welcome_path)
+    assert second["Location"] == "/login/"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("subdomain", "alpha", "“alpha” is already taken."),
+        ("subdomain", "www", "“www” is reserved. Choose another subdomain."),
+        ("subdomain", "admin", "“admin” is reserved. Choose another subdomain."),
+        ("subdomain", "api", "“api” is reserved. Choose another subdomain."),
+        ("subdomain", "Kaas_Makerij!", "Use only lowercase letters, digits and single hyphens, starting and ending "
+                                       "with a letter or digit."),
+        ("subdomain", "-kaas", "Use only lowercase letters, digits and single hyphens, starting and ending with a "
+                               "letter or digit."),
+        ("subdomain", "k" * 41, "Use at most 40 characters (this one has 41)."),
+        ("subdomain", "kk", "Use at least 3 characters."),
+        ("subdomain", "", "This field is required."),
+        ("company_name", "", "This field is required."),
+        ("admin_name", "", "This field is required."),
+        ("email", "not-an-email", "Enter a valid email address."),
+        ("password", "short", "This password is too short. It must contain at least 10 characters."),
+        ("password", "1234567890123", "This password is entirely numeric."),
+    ],
+)
+def test_signup_rejects_bad_input_next_to_the_field(public_client, field, value, message):
+    before = Tenant.objects.count()
+    response = public_client.post("/signup/", {**GOOD, field: value})
+    assert response.status_code == 400
+    assert message in response.context["form"].errors[field]
+    assert message.replace("“", "&ldquo;") in response.content.decode() or message in response.content.decode()
+    assert Tenant.objects.count() == before
+    assert not schema_exists("t_kaasmakerij")
+
+
+def test_signup_of_a_taken_subdomain_in_another_case_is_taken(public_client):
+    response = public_client.post("/signup/", {**GOOD, "subdomain": "ALPHA"})
+    assert response.context["form"].errors["subdomain"] == ["“alpha” is already taken."]
+
+
+def test_signup_page_renders_on_the_public_site_only(public_client):
+    assert public_client.get("/signup/").status_code == 200
+    assert Client(HTTP_HOST="alpha.localhost").get("/signup/").status_code == 404
+
+
+def test_unknown_tenant_domain_is_404(db):
+    assert Client(HTTP_HOST="nobody.localhost").get("/").status_code == 404
