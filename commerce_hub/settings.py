@@ -191,7 +191,7 @@ LANGUAGE_COOKIE_NAME = "ch_language"
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / ("test-media" if TESTING else "media")))
 MEDIA_URL = "/media/"
 STORAGES = {
     # Files land under MEDIA_ROOT/<schema>/ so one tenant's uploads never share a path with another's.

@@ -5,8 +5,20 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from stdnum import get_cc_module
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.no import orgnr as no_orgnr
+
+
+def _reason(exc: StdnumError) -> str:
+    # python-stdnum's messages are English only; ours are translated.
+    if isinstance(exc, InvalidChecksum):
+        return _("the check digit does not match")
+    if isinstance(exc, InvalidLength):
+        return _("it has the wrong number of characters")
+    if isinstance(exc, InvalidFormat | InvalidComponent):
+        return _("it does not have the right format")
+    return _("it is not valid")
 
 
 def vat_number_normalize(value: str, country: str) -> str:
@@ -26,11 +38,8 @@ def vat_number_normalize(value: str, country: str) -> str:
         number = module.validate(compact)
     except StdnumError as exc:
         raise ValidationError(
-            _("This is not a valid %(country)s VAT number (%(reason)s).")
-            % {"country": cc.upper(), "reason": exc.message}
+            _("This is not a valid %(country)s VAT number: %(reason)s.") % {"country": cc.upper(), "reason": _reason(exc)}
         ) from exc
-    if cc == "no":
-        return number
     return number if number[:2].upper() == cc.upper() else f"{cc.upper()}{number}"
 
 
@@ -50,6 +59,6 @@ def registration_number_normalize(value: str, country: str) -> str:
             return no_orgnr.validate(compact)
         except StdnumError as exc:
             raise ValidationError(
-                _("This is not a valid Norwegian organisation number (%(reason)s).") % {"reason": exc.message}
+                _("This is not a valid Norwegian organisation number: %(reason)s.") % {"reason": _reason(exc)}
             ) from exc
     return value

@@ -50,6 +50,10 @@ def django_db_setup(django_test_environment, django_db_blocker):
     yield
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
+        # A worker or live-server thread may still hold a connection; the database cannot be dropped under it.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
         teardown_databases(db_cfg, verbosity=0)
 
 
@@ -94,9 +98,10 @@ def admin_client(client_alpha, admin_user):
     return client_alpha
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fresh_cache():
-    """A key prefix of this test's own, so counters (login throttling) start at zero without flushing Redis."""
+    """A key prefix of this test's own: cached values and counters (login throttling) start empty for every
+    test, without flushing a Redis that other processes may share."""
     original = cache.key_prefix
     cache.key_prefix = f"test-{uuid.uuid4().hex}"
     yield cache

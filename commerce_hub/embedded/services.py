@@ -63,6 +63,11 @@ def start_postgres(data_dir: Path) -> tuple[str, object | None]:
         # A crashed run leaves postmaster.pid behind; postgres refuses to start over a live one but
         # recovers from a stale one by itself. Say so rather than stay silent.
         print(f"  recovering Postgres after an unclean stop ({pgdata / 'postmaster.pid'})")
+    if not already_running:
+        # pgserver remembers servers it started in this process; one we stopped since must start afresh.
+        from pgserver.postgres_server import PostgresServer
+
+        PostgresServer._instances.pop(pgdata.resolve(), None)
     try:
         server = pgserver.get_server(pgdata, cleanup_mode=None)
     except Exception as exc:  # noqa: BLE001 - turn any start failure into one clear message

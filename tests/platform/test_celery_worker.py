@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django_tenants.utils import schema_context
@@ -57,7 +58,8 @@ def test_worker_runs_each_task_in_the_schema_that_enqueued_it(celery_worker, dja
                 answers[schema] = (token, worker_heartbeat.delay(token).get(timeout=60))
         assert answers["t_alpha"][1] == {"schema": "t_alpha", "organization": "Alpha Handel B.V."}
         assert answers["t_bravo"][1] == {"schema": "t_bravo", "organization": "Bravo Fjord AS"}
-        # The worker's cache writes landed under each tenant's own key.
+        # The worker's cache writes landed under each tenant's own key (the worker uses the configured prefix).
+        cache.key_prefix = settings.CACHES["default"]["KEY_PREFIX"]
         with schema_context("t_alpha"):
             assert cache.get(f"worker-heartbeat:{answers['t_alpha'][0]}")["schema"] == "t_alpha"
             assert cache.get(f"worker-heartbeat:{answers['t_bravo'][0]}") is None
