@@ -33,6 +33,10 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# Benchmarks print ratios against a baseline measured in the same run (see bench/).
+bench: $(STAMP)
+	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/signup_provisioning.py
+
 clean-data:
 	@echo "This deletes the embedded database and Redis data in .data/."
 	rm -rf .data

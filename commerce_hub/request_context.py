@@ -10,11 +10,12 @@ class RequestContext:
     ip_address: str | None = None
 
 
-_current: ContextVar[RequestContext] = ContextVar("request_context", default=RequestContext())
+_EMPTY = RequestContext()
+_current: ContextVar[RequestContext | None] = ContextVar("request_context", default=None)
 
 
 def current() -> RequestContext:
-    return _current.get()
+    return _current.get() or _EMPTY
 
 
 def set_current(ctx: RequestContext):

@@ -46,9 +46,7 @@ BASE_DOMAIN = os.environ.get("COMMERCE_HUB_BASE_DOMAIN", "localhost")
 SITE_PORT = os.environ.get("COMMERCE_HUB_SITE_PORT", "8000")
 SITE_SCHEME = os.environ.get("COMMERCE_HUB_SITE_SCHEME", "http")
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", f".{BASE_DOMAIN},{BASE_DOMAIN},127.0.0.1").split(",") if h]
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o
-]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 SHARED_APPS = [
     "django_tenants",

@@ -10,8 +10,10 @@ urlpatterns = [
     path("", include("commerce_hub.events.urls")),
     path("crm/", include("crm.urls")),
     path("language/", views.language_set, name="language_set"),
-    *[path(f"{module}/", views.module_index, {"module": module}, name=f"module_{module.replace('-', '_')}")
-      for module in views.MODULES],
+    *[
+        path(f"{module}/", views.module_index, {"module": module}, name=f"module_{module.replace('-', '_')}")
+        for module in views.MODULES
+    ],
 ]
 
 if settings.DEBUG:

@@ -38,7 +38,8 @@ def vat_number_normalize(value: str, country: str) -> str:
         number = module.validate(compact)
     except StdnumError as exc:
         raise ValidationError(
-            _("This is not a valid %(country)s VAT number: %(reason)s.") % {"country": cc.upper(), "reason": _reason(exc)}
+            _("This is not a valid %(country)s VAT number: %(reason)s.")
+            % {"country": cc.upper(), "reason": _reason(exc)}
         ) from exc
     return number if number[:2].upper() == cc.upper() else f"{cc.upper()}{number}"
 

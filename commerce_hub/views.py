@@ -10,20 +10,48 @@ from commerce_hub.access import require_perm
 
 # Commerce modules and their empty states. Each module's own app replaces its entry with real pages.
 MODULES = {
-    "products": (_("Products"), "accounts.view_products",
-                 _("No products yet"), _("Products you add to the library appear here, ready for quotes.")),
-    "quotes": (_("Quotes"), "accounts.view_quotes",
-               _("No quotes yet"), _("Quotes you build from deals appear here.")),
-    "invoices": (_("Invoices"), "accounts.view_invoices",
-                 _("No invoices yet"), _("Invoices you create or finalize appear here.")),
-    "payment-links": (_("Payment links"), "accounts.view_payments",
-                      _("No payment links yet"), _("Payment links you share with buyers appear here.")),
-    "subscriptions": (_("Subscriptions"), "accounts.view_subscriptions",
-                      _("No subscriptions yet"), _("Recurring billing you set up appears here.")),
-    "payments": (_("Payments"), "accounts.view_payments",
-                 _("No payments yet"), _("Payments from buyers and recorded payments appear here.")),
-    "reports": (_("Reports"), "accounts.view_reports",
-                _("No reports yet"), _("Revenue reports appear here once invoices and payments exist.")),
+    "products": (
+        _("Products"),
+        "accounts.view_products",
+        _("No products yet"),
+        _("Products you add to the library appear here, ready for quotes."),
+    ),
+    "quotes": (
+        _("Quotes"),
+        "accounts.view_quotes",
+        _("No quotes yet"),
+        _("Quotes you build from deals appear here."),
+    ),
+    "invoices": (
+        _("Invoices"),
+        "accounts.view_invoices",
+        _("No invoices yet"),
+        _("Invoices you create or finalize appear here."),
+    ),
+    "payment-links": (
+        _("Payment links"),
+        "accounts.view_payments",
+        _("No payment links yet"),
+        _("Payment links you share with buyers appear here."),
+    ),
+    "subscriptions": (
+        _("Subscriptions"),
+        "accounts.view_subscriptions",
+        _("No subscriptions yet"),
+        _("Recurring billing you set up appears here."),
+    ),
+    "payments": (
+        _("Payments"),
+        "accounts.view_payments",
+        _("No payments yet"),
+        _("Payments from buyers and recorded payments appear here."),
+    ),
+    "reports": (
+        _("Reports"),
+        "accounts.view_reports",
+        _("No reports yet"),
+        _("Revenue reports appear here once invoices and payments exist."),
+    ),
 }
 
 
@@ -39,9 +67,16 @@ def module_index(request, module: str):
 
     @require_perm(perm)
     def view(request):
-        return render(request, "module_empty.html", {
-            "title": title, "empty_title": empty_title, "empty_text": empty_text, "active_nav": module,
-        })
+        return render(
+            request,
+            "module_empty.html",
+            {
+                "title": title,
+                "empty_title": empty_title,
+                "empty_text": empty_text,
+                "active_nav": module,
+            },
+        )
 
     return view(request)
 
@@ -60,8 +95,13 @@ def language_set(request):
 
             user_set_language(user=request.user, language=language)
         translation.activate(language)
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax",
-                            secure=request.is_secure())
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=request.is_secure(),
+        )
     return response
 
 
@@ -75,9 +115,8 @@ def error_403(request, exception=None):
 
 def error_500(request):
     # No context processors: the database or cache may be what failed.
-    from django.template import loader
-
     from django.http import HttpResponseServerError
+    from django.template import loader
 
     return HttpResponseServerError(loader.get_template("errors/500.html").render())
 

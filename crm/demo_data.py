@@ -10,11 +10,34 @@ from django.utils import timezone
 from commerce_hub.accounts.models import User
 from crm.models import Company, Contact, Deal, DealStageChange, LifecycleStage, Pipeline, Stage
 
-NL_VAT = ["NL162275869B01", "NL192285142B01", "NL691682483B01", "NL987825707B01", "NL688136138B01",
-          "NL864623112B01", "NL321146487B01", "NL187891151B01", "NL883235912B01", "NL178598835B01",
-          "NL467279627B01", "NL738199795B01"]
-NO_ORGNR = ["872461272", "982868211", "919625783", "979490097", "893148515", "963992467", "821630878",
-            "958141637", "943503168", "950128364", "961256496", "818875193"]
+NL_VAT = [
+    "NL162275869B01",
+    "NL192285142B01",
+    "NL691682483B01",
+    "NL987825707B01",
+    "NL688136138B01",
+    "NL864623112B01",
+    "NL321146487B01",
+    "NL187891151B01",
+    "NL883235912B01",
+    "NL178598835B01",
+    "NL467279627B01",
+    "NL738199795B01",
+]
+NO_ORGNR = [
+    "872461272",
+    "982868211",
+    "919625783",
+    "979490097",
+    "893148515",
+    "963992467",
+    "821630878",
+    "958141637",
+    "943503168",
+    "950128364",
+    "961256496",
+    "818875193",
+]
 
 NL_COMPANIES = [
     ("Van der Berg Logistiek B.V.", "vanderberglogistiek.nl", "Amsterdam", "1012 AB"),
@@ -44,15 +67,52 @@ NO_COMPANIES = [
     ("Nordkapp Transport AS", "nordkapptransport.no", "Hammerfest", "9600"),
     ("Hardanger Fruktlager AS", "hardangerfrukt.no", "Lofthus", "5781"),
 ]
-NL_PEOPLE = [("Jan", "Jansen"), ("Sanne", "Visser"), ("Daan", "Smit"), ("Emma", "Meijer"), ("Lucas", "de Boer"),
-             ("Julia", "Mulder"), ("Sem", "de Groot"), ("Tess", "Bos"), ("Finn", "Vos"), ("Lotte", "Peters"),
-             ("Bram", "Hendriks"), ("Fleur", "van Dijk")]
-NO_PEOPLE = [("Ola", "Nordmann"), ("Kari", "Hansen"), ("Jonas", "Johansen"), ("Nora", "Olsen"),
-             ("Emil", "Larsen"), ("Ingrid", "Andersen"), ("Magnus", "Pedersen"), ("Sofie", "Nilsen"),
-             ("Henrik", "Kristiansen"), ("Ida", "Jensen"), ("Sindre", "Berg"), ("Maja", "Haugen")]
-TITLES = ["CEO", "CFO", "Head of Procurement", "Operations Manager", "IT Manager", "Finance Controller",
-          "Sales Director", "Office Manager"]
-DEAL_KINDS = ["Annual licence", "Onboarding package", "Support renewal", "Expansion", "Pilot", "Enterprise plan"]
+NL_PEOPLE = [
+    ("Jan", "Jansen"),
+    ("Sanne", "Visser"),
+    ("Daan", "Smit"),
+    ("Emma", "Meijer"),
+    ("Lucas", "de Boer"),
+    ("Julia", "Mulder"),
+    ("Sem", "de Groot"),
+    ("Tess", "Bos"),
+    ("Finn", "Vos"),
+    ("Lotte", "Peters"),
+    ("Bram", "Hendriks"),
+    ("Fleur", "van Dijk"),
+]
+NO_PEOPLE = [
+    ("Ola", "Nordmann"),
+    ("Kari", "Hansen"),
+    ("Jonas", "Johansen"),
+    ("Nora", "Olsen"),
+    ("Emil", "Larsen"),
+    ("Ingrid", "Andersen"),
+    ("Magnus", "Pedersen"),
+    ("Sofie", "Nilsen"),
+    ("Henrik", "Kristiansen"),
+    ("Ida", "Jensen"),
+    ("Sindre", "Berg"),
+    ("Maja", "Haugen"),
+]
+TITLES = [
+    "CEO",
+    "CFO",
+    "Head of Procurement",
+    "Operations Manager",
+    "IT Manager",
+    "Finance Controller",
+    "Sales Director",
+    "Office Manager",
+]
+DEAL_KINDS = [
+    "Annual licence",
+    "Onboarding package",
+    "Support renewal",
+    "Expansion",
+    "Pilot",
+    "Enterprise plan",
+]
 
 DEFAULT_STAGES = [
     # name, probability, kind
@@ -92,41 +152,87 @@ def seed_realistic(pipeline: Pipeline) -> None:
     now = timezone.now()
     companies = []
     for i, (name, domain, city, postcode) in enumerate(NL_COMPANIES):
-        companies.append(Company(name=name, domain=domain, city=city, postal_code=postcode, country="NL",
-                                 vat_number=NL_VAT[i], registration_number=f"{30000000 + i * 7919:08d}",
-                                 language="nl", currency="EUR", owner=rng.choice(owners),
-                                 lifecycle_stage=rng.choice(LifecycleStage.values), phone=f"+31 20 555 {1000 + i}"))
+        companies.append(
+            Company(
+                name=name,
+                domain=domain,
+                city=city,
+                postal_code=postcode,
+                country="NL",
+                vat_number=NL_VAT[i],
+                registration_number=f"{30000000 + i * 7919:08d}",
+                language="nl",
+                currency="EUR",
+                owner=rng.choice(owners),
+                lifecycle_stage=rng.choice(LifecycleStage.values),
+                phone=f"+31 20 555 {1000 + i}",
+            )
+        )
     for i, (name, domain, city, postcode) in enumerate(NO_COMPANIES):
-        companies.append(Company(name=name, domain=domain, city=city, postal_code=postcode, country="NO",
-                                 vat_number=f"NO{NO_ORGNR[i]}MVA", registration_number=NO_ORGNR[i],
-                                 language="nb", currency="NOK", owner=rng.choice(owners),
-                                 lifecycle_stage=rng.choice(LifecycleStage.values), phone=f"+47 22 55 {10 + i} 00"))
+        companies.append(
+            Company(
+                name=name,
+                domain=domain,
+                city=city,
+                postal_code=postcode,
+                country="NO",
+                vat_number=f"NO{NO_ORGNR[i]}MVA",
+                registration_number=NO_ORGNR[i],
+                language="nb",
+                currency="NOK",
+                owner=rng.choice(owners),
+                lifecycle_stage=rng.choice(LifecycleStage.values),
+                phone=f"+47 22 55 {10 + i} 00",
+            )
+        )
     Company.objects.bulk_create(companies)
     contacts = []
     for company in companies:
         people = NL_PEOPLE if company.country == "NL" else NO_PEOPLE
         for first, last in rng.sample(people, 2):
             local = f"{first}.{last}".lower().replace(" ", "")
-            contacts.append(Contact(first_name=first, last_name=last, email=f"{local}@{company.domain}",
-                                    job_title=rng.choice(TITLES), company=company, language=company.language,
-                                    owner=company.owner, lifecycle_stage=company.lifecycle_stage))
+            contacts.append(
+                Contact(
+                    first_name=first,
+                    last_name=last,
+                    email=f"{local}@{company.domain}",
+                    job_title=rng.choice(TITLES),
+                    company=company,
+                    language=company.language,
+                    owner=company.owner,
+                    lifecycle_stage=company.lifecycle_stage,
+                )
+            )
     Contact.objects.bulk_create(contacts)
     deals, changes = [], []
     for i, company in enumerate(companies):
         for _n in range(1 + i % 2):
             stage = stages[(i * 3 + _n) % len(stages)]
             amount = Decimal(rng.randrange(24, 960) * 250 if company.currency == "NOK" else rng.randrange(12, 480) * 25)
-            deal = Deal(name=f"{company.name.split()[0]} – {rng.choice(DEAL_KINDS)}", amount=amount,
-                        amount_currency=company.currency, pipeline=pipeline, stage=stage, company=company,
-                        owner=company.owner, close_date=date.today() + timedelta(days=rng.randrange(-60, 120)),
-                        created_at=now - timedelta(days=rng.randrange(5, 90)))
+            deal = Deal(
+                name=f"{company.name.split()[0]} – {rng.choice(DEAL_KINDS)}",
+                amount=amount,
+                amount_currency=company.currency,
+                pipeline=pipeline,
+                stage=stage,
+                company=company,
+                owner=company.owner,
+                close_date=date.today() + timedelta(days=rng.randrange(-60, 120)),
+                created_at=now - timedelta(days=rng.randrange(5, 90)),
+            )
             deals.append(deal)
     Deal.objects.bulk_create(deals)
     for deal in deals:
         changes.append(DealStageChange(deal=deal, from_stage=None, to_stage=stages[0], changed_at=deal.created_at))
         if deal.stage_id != stages[0].pk:
-            changes.append(DealStageChange(deal=deal, from_stage=stages[0], to_stage=deal.stage,
-                                           changed_at=deal.created_at + timedelta(days=3)))
+            changes.append(
+                DealStageChange(
+                    deal=deal,
+                    from_stage=stages[0],
+                    to_stage=deal.stage,
+                    changed_at=deal.created_at + timedelta(days=3),
+                )
+            )
         deal.contacts.set([c for c in contacts if c.company_id == deal.company_id][:1])
     DealStageChange.objects.bulk_create(changes)
 
@@ -160,37 +266,124 @@ def seed_at_scale(ctx, pipeline: Pipeline) -> None:
         for i in range(n):
             nl = i % 2 == 0
             name, domain, city, postcode = (NL_COMPANIES if nl else NO_COMPANIES)[i % 12]
-            yield (f"{name} {i}", f"{i}-{batch}.{domain}", city, postcode, "NL" if nl else "NO",
-                   "nl" if nl else "nb", "EUR" if nl else "NOK", rng.choice(lifecycle), rng.choice(owner_ids),
-                   now - timedelta(minutes=i), now - timedelta(seconds=i), "", "", "", "")
+            yield (
+                f"{name} {i}",
+                f"{i}-{batch}.{domain}",
+                city,
+                postcode,
+                "NL" if nl else "NO",
+                "nl" if nl else "nb",
+                "EUR" if nl else "NOK",
+                rng.choice(lifecycle),
+                rng.choice(owner_ids),
+                now - timedelta(minutes=i),
+                now - timedelta(seconds=i),
+                "",
+                "",
+                "",
+                "",
+            )
 
-    _copy("crm_company", ["name", "domain", "city", "postal_code", "country", "language", "currency",
-                          "lifecycle_stage", "owner_id", "created_at", "updated_at", "vat_number",
-                          "registration_number", "address_line1", "phone"], companies(), n, ctx, "companies")
+    _copy(
+        "crm_company",
+        [
+            "name",
+            "domain",
+            "city",
+            "postal_code",
+            "country",
+            "language",
+            "currency",
+            "lifecycle_stage",
+            "owner_id",
+            "created_at",
+            "updated_at",
+            "vat_number",
+            "registration_number",
+            "address_line1",
+            "phone",
+        ],
+        companies(),
+        n,
+        ctx,
+        "companies",
+    )
     company_ids = list(Company.objects.filter(id__gte=start_company).order_by("id").values_list("id", flat=True))
 
     def contacts():
         for i in range(n):
             first, last = (NL_PEOPLE if i % 2 == 0 else NO_PEOPLE)[i % 12]
-            yield (first, last, f"{first}.{last}.{i}.{batch}@example.com".lower().replace(" ", ""),
-                   rng.choice(TITLES), company_ids[i % len(company_ids)] if company_ids else None,
-                   rng.choice(lifecycle), rng.choice(owner_ids), "nl" if i % 2 == 0 else "nb",
-                   now - timedelta(minutes=i), now - timedelta(seconds=rng.randrange(0, 10**7)), "")
+            yield (
+                first,
+                last,
+                f"{first}.{last}.{i}.{batch}@example.com".lower().replace(" ", ""),
+                rng.choice(TITLES),
+                company_ids[i % len(company_ids)] if company_ids else None,
+                rng.choice(lifecycle),
+                rng.choice(owner_ids),
+                "nl" if i % 2 == 0 else "nb",
+                now - timedelta(minutes=i),
+                now - timedelta(seconds=rng.randrange(0, 10**7)),
+                "",
+            )
 
-    _copy("crm_contact", ["first_name", "last_name", "email", "job_title", "company_id", "lifecycle_stage",
-                          "owner_id", "language", "created_at", "updated_at", "phone"], contacts(), n, ctx,
-          "contacts")
+    _copy(
+        "crm_contact",
+        [
+            "first_name",
+            "last_name",
+            "email",
+            "job_title",
+            "company_id",
+            "lifecycle_stage",
+            "owner_id",
+            "language",
+            "created_at",
+            "updated_at",
+            "phone",
+        ],
+        contacts(),
+        n,
+        ctx,
+        "contacts",
+    )
 
     def deals():
         for i in range(n):
             nok = i % 2 == 1
-            yield (f"{rng.choice(DEAL_KINDS)} {i}", Decimal(rng.randrange(1000, 500000)) / 100,
-                   "NOK" if nok else "EUR", pipeline.pk, rng.choice(stage_ids), rng.choice(owner_ids),
-                   company_ids[i % len(company_ids)] if company_ids else None,
-                   date.today() + timedelta(days=rng.randrange(-90, 180)), now, now - timedelta(minutes=i),
-                   now - timedelta(seconds=rng.randrange(0, 10**7)))
+            yield (
+                f"{rng.choice(DEAL_KINDS)} {i}",
+                Decimal(rng.randrange(1000, 500000)) / 100,
+                "NOK" if nok else "EUR",
+                pipeline.pk,
+                rng.choice(stage_ids),
+                rng.choice(owner_ids),
+                company_ids[i % len(company_ids)] if company_ids else None,
+                date.today() + timedelta(days=rng.randrange(-90, 180)),
+                now,
+                now - timedelta(minutes=i),
+                now - timedelta(seconds=rng.randrange(0, 10**7)),
+            )
 
-    _copy("crm_deal", ["name", "amount", "amount_currency", "pipeline_id", "stage_id", "owner_id", "company_id",
-                       "close_date", "stage_changed_at", "created_at", "updated_at"], deals(), n, ctx, "deals")
+    _copy(
+        "crm_deal",
+        [
+            "name",
+            "amount",
+            "amount_currency",
+            "pipeline_id",
+            "stage_id",
+            "owner_id",
+            "company_id",
+            "close_date",
+            "stage_changed_at",
+            "created_at",
+            "updated_at",
+        ],
+        deals(),
+        n,
+        ctx,
+        "deals",
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE crm_company; ANALYZE crm_contact; ANALYZE crm_deal")

@@ -26,8 +26,12 @@ def deal_list(*, search: str = "") -> QuerySet[Deal]:
 
 def crm_dashboard_figures() -> dict:
     open_deals = Deal.objects.filter(stage__kind=Stage.Kind.OPEN)
-    by_currency = (open_deals.exclude(amount__isnull=True).values("amount_currency")
-                   .annotate(total=Sum("amount"), n=Count("id")).order_by("amount_currency"))
+    by_currency = (
+        open_deals.exclude(amount__isnull=True)
+        .values("amount_currency")
+        .annotate(total=Sum("amount"), n=Count("id"))
+        .order_by("amount_currency")
+    )
     return {
         "companies": Company.objects.count(),
         "contacts": Contact.objects.count(),

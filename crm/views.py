@@ -30,30 +30,47 @@ def deal_list(request):
 @require_perm("accounts.view_crm")
 def company_detail(request, pk: int):
     company = get_for_user(request.user, Company.objects.select_related("owner"), "accounts.view_crm", pk=pk)
-    return render(request, "crm/company_detail.html", {
-        "company": company,
-        "contacts": company.contacts.select_related("owner").order_by("last_name", "id")[:100],
-        "deals": company.deals.select_related("stage").order_by("-updated_at")[:100],
-        "active_nav": "companies",
-    })
+    return render(
+        request,
+        "crm/company_detail.html",
+        {
+            "company": company,
+            "contacts": company.contacts.select_related("owner").order_by("last_name", "id")[:100],
+            "deals": company.deals.select_related("stage").order_by("-updated_at")[:100],
+            "active_nav": "companies",
+        },
+    )
 
 
 @require_perm("accounts.view_crm")
 def contact_detail(request, pk: int):
-    contact = get_for_user(request.user, Contact.objects.select_related("company", "owner"), "accounts.view_crm",
-                           pk=pk)
-    return render(request, "crm/contact_detail.html", {
-        "contact": contact, "deals": contact.deals.select_related("stage")[:100], "active_nav": "contacts",
-    })
+    contact = get_for_user(request.user, Contact.objects.select_related("company", "owner"), "accounts.view_crm", pk=pk)
+    return render(
+        request,
+        "crm/contact_detail.html",
+        {
+            "contact": contact,
+            "deals": contact.deals.select_related("stage")[:100],
+            "active_nav": "contacts",
+        },
+    )
 
 
 @require_perm("accounts.view_crm")
 def deal_detail(request, pk: int):
-    deal = get_for_user(request.user, Deal.objects.select_related("stage", "pipeline", "company", "owner"),
-                        "accounts.view_crm", pk=pk)
-    return render(request, "crm/deal_detail.html", {
-        "deal": deal,
-        "contacts": deal.contacts.all(),
-        "stage_changes": deal.stage_changes.select_related("from_stage", "to_stage", "changed_by"),
-        "active_nav": "deals",
-    })
+    deal = get_for_user(
+        request.user,
+        Deal.objects.select_related("stage", "pipeline", "company", "owner"),
+        "accounts.view_crm",
+        pk=pk,
+    )
+    return render(
+        request,
+        "crm/deal_detail.html",
+        {
+            "deal": deal,
+            "contacts": deal.contacts.all(),
+            "stage_changes": deal.stage_changes.select_related("from_stage", "to_stage", "changed_by"),
+            "active_nav": "deals",
+        },
+    )

@@ -16,8 +16,10 @@ def main() -> int:
     purpose = sys.argv[1] if len(sys.argv) > 1 else "run"
     problems, packages = [], []
     if sys.version_info < (3, 11) or sys.version_info >= (3, 13):
-        problems.append(f"Python 3.11 or 3.12 is needed; `{sys.executable}` is {sys.version.split()[0]}. "
-                        f"Run `make {purpose} PYTHON=/path/to/python3.11`.")
+        problems.append(
+            f"Python 3.11 or 3.12 is needed; `{sys.executable}` is {sys.version.split()[0]}. "
+            f"Run `make {purpose} PYTHON=/path/to/python3.11`."
+        )
     for lib, package in APT.items():
         if ctypes.util.find_library(lib) is None:
             packages.append(package)

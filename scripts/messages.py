@@ -15,10 +15,14 @@ IGNORE = [".venv", ".data", "tests", "bench", "build", "node_modules"]
 def main() -> int:
     manage = [sys.executable, str(BASE_DIR / "manage.py")]
     ignore = [arg for name in IGNORE for arg in ("--ignore", f"{name}/*")]
-    subprocess.run([*manage, "makemessages", "-l", "nl", "-l", "nb", "--no-obsolete", "--no-location", *ignore],
-                   cwd=BASE_DIR, check=True)
-    subprocess.run([*manage, "compilemessages", "-l", "nl", "-l", "nb", "--ignore", ".venv/*"], cwd=BASE_DIR,
-                   check=True)
+    subprocess.run(
+        [*manage, "makemessages", "-l", "nl", "-l", "nb", "--no-obsolete", "--no-location", *ignore],
+        cwd=BASE_DIR,
+        check=True,
+    )
+    subprocess.run(
+        [*manage, "compilemessages", "-l", "nl", "-l", "nb", "--ignore", ".venv/*"], cwd=BASE_DIR, check=True
+    )
     return 0
 
 

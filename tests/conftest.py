@@ -52,8 +52,10 @@ def django_db_setup(django_test_environment, django_db_blocker):
         connection.set_schema_to_public()
         # A worker or live-server thread may still hold a connection; the database cannot be dropped under it.
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
         teardown_databases(db_cfg, verbosity=0)
 
 
@@ -77,8 +79,11 @@ def tenant_bravo(db):
 
 def user_make(role: str = Role.ADMIN, email: str | None = None, **extra) -> User:
     return User.objects.create_user(
-        email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.com", password=PASSWORD,
-        full_name=extra.pop("full_name", f"{role.title()} Person"), role=role, **extra,
+        email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.com",
+        password=PASSWORD,
+        full_name=extra.pop("full_name", f"{role.title()} Person"),
+        role=role,
+        **extra,
     )
 
 

@@ -10,9 +10,14 @@ from commerce_hub.mail import email_queue
 
 
 class LoginForm(forms.Form):
-    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
-    password = forms.CharField(label=_("Password"), strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    email = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
 
 class PasswordResetForm(DjangoPasswordResetForm):
@@ -21,8 +26,15 @@ class PasswordResetForm(DjangoPasswordResetForm):
 
         return User.objects.filter(email__iexact=email, is_active=True)
 
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
-                  html_email_template_name=None):
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
         # Rendered now, sent by the email worker after the request; the user object never enters the queue.
         email_queue(to=to_email, name="password-reset", context=context, language=context["user"].language)
 
@@ -40,10 +52,14 @@ class RoleForm(forms.Form):
 class AcceptInvitationForm(forms.Form):
     full_name = forms.CharField(label=_("Your name"), max_length=150)
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
-    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput(
-        attrs={"autocomplete": "new-password"}))
-    password_again = forms.CharField(label=_("Password again"), strip=False, widget=forms.PasswordInput(
-        attrs={"autocomplete": "new-password"}))
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password_again = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
 
     def clean(self):
         data = super().clean()

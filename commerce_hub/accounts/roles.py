@@ -42,16 +42,32 @@ class Role(models.TextChoices):
     READ_ONLY = "read_only", _("Read-only")
 
 
-_READ = {"view_crm", "view_products", "view_quotes", "view_invoices", "view_payments", "view_subscriptions",
-         "view_reports"}
+_READ = {
+    "view_crm",
+    "view_products",
+    "view_quotes",
+    "view_invoices",
+    "view_payments",
+    "view_subscriptions",
+    "view_reports",
+}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: ALL_CODENAMES,
-    Role.SALES: frozenset(_READ | {"edit_crm", "import_crm", "export_data", "edit_quotes",
-                                   "create_custom_line_items"}),
-    Role.FINANCE: frozenset(_READ | {"export_data", "manage_products", "create_invoices", "edit_invoices",
-                                     "create_custom_line_items", "manage_payments", "manage_refunds",
-                                     "manage_subscriptions"}),
+    Role.SALES: frozenset(_READ | {"edit_crm", "import_crm", "export_data", "edit_quotes", "create_custom_line_items"}),
+    Role.FINANCE: frozenset(
+        _READ
+        | {
+            "export_data",
+            "manage_products",
+            "create_invoices",
+            "edit_invoices",
+            "create_custom_line_items",
+            "manage_payments",
+            "manage_refunds",
+            "manage_subscriptions",
+        }
+    ),
     Role.READ_ONLY: frozenset(_READ),
 }
 

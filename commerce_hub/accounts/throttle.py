@@ -19,8 +19,10 @@ def _keys(email: str, ip: str | None) -> tuple[str, str]:
 def login_is_locked(email: str, ip: str | None) -> bool:
     pair_key, email_key = _keys(email, ip)
     counts = cache.get_many([pair_key, email_key])
-    return (counts.get(pair_key, 0) >= settings.LOGIN_FAILURE_LIMIT
-            or counts.get(email_key, 0) >= settings.LOGIN_FAILURE_LIMIT * 4)
+    return (
+        counts.get(pair_key, 0) >= settings.LOGIN_FAILURE_LIMIT
+        or counts.get(email_key, 0) >= settings.LOGIN_FAILURE_LIMIT * 4
+    )
 
 
 def login_record_failure(email: str, ip: str | None) -> int:

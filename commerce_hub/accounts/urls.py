@@ -9,7 +9,11 @@ urlpatterns = [
     path("welcome/<str:token>/", views.welcome, name="welcome"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
-    path("password-reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("password-reset/complete/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("settings/users/", views.user_list, name="users"),

@@ -11,7 +11,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from commerce_hub.access import get_for_user, require_perm
 from commerce_hub.accounts.filters import AuditEntryFilter
-from commerce_hub.accounts.forms import AcceptInvitationForm, InviteForm, LoginForm, PasswordResetForm, RoleForm
+from commerce_hub.accounts.forms import (
+    AcceptInvitationForm,
+    InviteForm,
+    LoginForm,
+    PasswordResetForm,
+    RoleForm,
+)
 from commerce_hub.accounts.models import AuditEntry, Invitation, User
 from commerce_hub.accounts.services import users as user_services
 from commerce_hub.accounts.services.audit import audit_record
@@ -105,32 +111,48 @@ def invitation_accept(request, token: str):
     invitation = user_services.invitation_get_open(token)
     if invitation is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
-    form = AcceptInvitationForm(request.POST or None, initial={"full_name": invitation.full_name,
-                                                               "language": request.LANGUAGE_CODE})
+    form = AcceptInvitationForm(
+        request.POST or None, initial={"full_name": invitation.full_name, "language": request.LANGUAGE_CODE}
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            user = user_services.invitation_accept(token=token, full_name=form.cleaned_data["full_name"],
-                                                   password=form.cleaned_data["password"],
-                                                   language=form.cleaned_data["language"])
+            user = user_services.invitation_accept(
+                token=token,
+                full_name=form.cleaned_data["full_name"],
+                password=form.cleaned_data["password"],
+                language=form.cleaned_data["language"],
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             login(request, user, backend="commerce_hub.accounts.backends.RoleBackend")
             messages.success(request, _("Welcome aboard."))
             return redirect("home")
-    return render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "accounts/invitation_accept.html",
+        {"form": form, "invitation": invitation},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_perm("accounts.manage_users")
 def user_list(request):
     users = User.objects.order_by("-is_active", "full_name", "id")
     invitations = Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True).select_related(
-        "invited_by")
-    return render(request, "accounts/users.html", {
-        "users": users, "invitations": invitations, "invite_form": InviteForm(), "active_nav": "settings",
-        "settings_tab": "users",
-    })
+        "invited_by"
+    )
+    return render(
+        request,
+        "accounts/users.html",
+        {
+            "users": users,
+            "invitations": invitations,
+            "invite_form": InviteForm(),
+            "active_nav": "settings",
+            "settings_tab": "users",
+        },
+    )
 
 
 @require_perm("accounts.manage_users")
@@ -140,9 +162,11 @@ def user_invite(request):
     if form.is_valid():
         try:
             user_services.user_invite(
-                actor=request.user, **form.cleaned_data,
-                accept_url_for=lambda token: request.build_absolute_uri(reverse("accounts:invitation_accept",
-                                                                                args=[token])),
+                actor=request.user,
+                **form.cleaned_data,
+                accept_url_for=lambda token: request.build_absolute_uri(
+                    reverse("accounts:invitation_accept", args=[token])
+                ),
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
@@ -152,10 +176,18 @@ def user_invite(request):
             return redirect("accounts:users")
     users = User.objects.order_by("-is_active", "full_name", "id")
     invitations = Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True)
-    return render(request, "accounts/users.html", {
-        "users": users, "invitations": invitations, "invite_form": form, "active_nav": "settings",
-        "settings_tab": "users",
-    }, status=400)
+    return render(
+        request,
+        "accounts/users.html",
+        {
+            "users": users,
+            "invitations": invitations,
+            "invite_form": form,
+            "active_nav": "settings",
+            "settings_tab": "users",
+        },
+        status=400,
+    )
 
 
 @require_perm("accounts.manage_users")
@@ -181,9 +213,18 @@ def user_detail(request, pk: int):
             messages.success(request, _("Role updated."))
             return redirect("accounts:user_detail", pk=user.pk)
     entries = AuditEntry.objects.filter(object_type="accounts.user", object_id=str(user.pk))[:20]
-    return render(request, "accounts/user_detail.html", {
-        "subject": user, "form": form, "entries": entries, "active_nav": "settings", "settings_tab": "users",
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "accounts/user_detail.html",
+        {
+            "subject": user,
+            "form": form,
+            "entries": entries,
+            "active_nav": "settings",
+            "settings_tab": "users",
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @require_perm("accounts.manage_users")
@@ -199,8 +240,11 @@ def user_deactivate(request, pk: int):
         else:
             messages.success(request, _("%(name)s can no longer sign in.") % {"name": user})
         return redirect("accounts:user_detail", pk=user.pk)
-    return render(request, "accounts/user_deactivate.html", {"subject": user, "active_nav": "settings",
-                                                             "settings_tab": "users"})
+    return render(
+        request,
+        "accounts/user_deactivate.html",
+        {"subject": user, "active_nav": "settings", "settings_tab": "users"},
+    )
 
 
 @require_perm("accounts.manage_users")
@@ -218,7 +262,14 @@ def audit_log(request):
     page = keyset_page(filterset.qs, ordering=["-created_at", "-id"], cursor=request.GET.get("after"), size=50)
     query = request.GET.copy()
     query.pop("after", None)
-    return render(request, "accounts/audit_log.html", {
-        "filter": filterset, "page": page, "query": query.urlencode(), "active_nav": "settings",
-        "settings_tab": "audit",
-    })
+    return render(
+        request,
+        "accounts/audit_log.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "active_nav": "settings",
+            "settings_tab": "audit",
+        },
+    )

@@ -1,7 +1,7 @@
 """`make run` and `make test`: start what is missing (Postgres, Redis), then the app or the test suite.
 
-    python -m commerce_hub.embedded run   [--port 8000]
-    python -m commerce_hub.embedded test  [pytest args...]
+python -m commerce_hub.embedded run   [--port 8000]
+python -m commerce_hub.embedded test  [pytest args...]
 """
 
 from __future__ import annotations
@@ -59,13 +59,21 @@ def _terminate(processes: list[subprocess.Popen]) -> None:
 def run(port: int) -> int:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     if not port_is_free("0.0.0.0", port):  # noqa: S104 - the dev server listens on every interface
-        print(f"Port {port} is already in use (another `make run`?). Stop that process, or run "
-              f"`make run PORT=8001`.", file=sys.stderr)
+        print(
+            f"Port {port} is already in use (another `make run`?). Stop that process, or run `make run PORT=8001`.",
+            file=sys.stderr,
+        )
         return 2
     started = ensure_services(DATA_DIR)
     env_file = _write_services_env(started.env)
-    env = {**os.environ, **started.env, "DEBUG": "1", "SECRET_KEY": os.environ.get("SECRET_KEY") or _secret_key(),
-           "COMMERCE_HUB_SITE_PORT": str(port), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        **started.env,
+        "DEBUG": "1",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or _secret_key(),
+        "COMMERCE_HUB_SITE_PORT": str(port),
+        "PYTHONUNBUFFERED": "1",
+    }
     processes: list[subprocess.Popen] = []
     try:
         print("Migrating the public schema, the template and every tenant ...")
@@ -73,13 +81,45 @@ def run(port: int) -> int:
         _manage(env, "bootstrap_platform")
         _manage(env, "migrate_schemas", "--executor=multiprocessing", "-v", "0")
         _manage(env, "seed_demo", "--if-missing")
-        processes.append(subprocess.Popen([PYTHON, "manage.py", "runserver", f"0.0.0.0:{port}"], env=env,
-                                          cwd=BASE_DIR))
-        processes.append(subprocess.Popen([PYTHON, "-m", "celery", "-A", "commerce_hub", "worker", "-Q", ",".join(QUEUES),
-                                           "--concurrency", "2", "--loglevel", "INFO"], env=env, cwd=BASE_DIR))
-        processes.append(subprocess.Popen([PYTHON, "-m", "celery", "-A", "commerce_hub", "beat", "--loglevel",
-                                           "INFO", "--schedule", str(DATA_DIR / "celerybeat-schedule")],
-                                          env=env, cwd=BASE_DIR))
+        processes.append(subprocess.Popen([PYTHON, "manage.py", "runserver", f"0.0.0.0:{port}"], env=env, cwd=BASE_DIR))
+        processes.append(
+            subprocess.Popen(
+                [
+                    PYTHON,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "commerce_hub",
+                    "worker",
+                    "-Q",
+                    ",".join(QUEUES),
+                    "--concurrency",
+                    "2",
+                    "--loglevel",
+                    "INFO",
+                ],
+                env=env,
+                cwd=BASE_DIR,
+            )
+        )
+        processes.append(
+            subprocess.Popen(
+                [
+                    PYTHON,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "commerce_hub",
+                    "beat",
+                    "--loglevel",
+                    "INFO",
+                    "--schedule",
+                    str(DATA_DIR / "celerybeat-schedule"),
+                ],
+                env=env,
+                cwd=BASE_DIR,
+            )
+        )
         from commerce_hub.demo import DEMO_PASSWORD, DEMO_USERS
 
         time.sleep(2)
@@ -95,8 +135,10 @@ def run(port: int) -> int:
         while all(proc.poll() is None for proc in processes):
             time.sleep(0.5)
         failed = next(proc for proc in processes if proc.poll() is not None)
-        print(f"A process stopped ({' '.join(map(str, failed.args[:4]))} exit {failed.returncode}); "
-              f"stopping the rest.", file=sys.stderr)
+        print(
+            f"A process stopped ({' '.join(map(str, failed.args[:4]))} exit {failed.returncode}); stopping the rest.",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         print("\nStopping the web server, worker and beat ...")
@@ -110,13 +152,31 @@ def run(port: int) -> int:
 def test(pytest_args: list[str]) -> int:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     started = ensure_services(DATA_DIR)
-    env = {**os.environ, **started.env, "COMMERCE_HUB_TESTING": "1", "DEBUG": "0",
-           "CELERY_QUEUE_PREFIX": f"test{os.getpid()}-",
-           "SECRET_KEY": os.environ.get("SECRET_KEY") or "test-secret-key-not-for-production"}
+    env = {
+        **os.environ,
+        **started.env,
+        "COMMERCE_HUB_TESTING": "1",
+        "DEBUG": "0",
+        "CELERY_QUEUE_PREFIX": f"test{os.getpid()}-",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "test-secret-key-not-for-production",
+    }
     try:
         return subprocess.call([PYTHON, "-m", "pytest", *pytest_args], env=env, cwd=BASE_DIR)
     except KeyboardInterrupt:
         return 130
+    finally:
+        started.stop()
+
+
+def exec_command(command: list[str]) -> int:
+    """Run any command (a benchmark, a manage.py command) with the services it needs."""
+    if command and command[0] == "--":
+        command = command[1:]
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    started = ensure_services(DATA_DIR)
+    env = {**os.environ, **started.env, "SECRET_KEY": os.environ.get("SECRET_KEY") or _secret_key()}
+    try:
+        return subprocess.call(command, env=env, cwd=BASE_DIR)
     finally:
         started.stop()
 
@@ -127,10 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     run_parser = sub.add_parser("run", help="demo tenant, web server, worker and beat")
     run_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
     sub.add_parser("test", help="the whole test suite (extra arguments go to pytest)")
+    sub.add_parser("exec", help="run a command with the services it needs: exec -- python bench/x.py")
     args, rest = parser.parse_known_args(argv)
     try:
         if args.command == "run":
             return run(args.port)
+        if args.command == "exec":
+            return exec_command(rest)
         return test(rest)
     except ServiceError as exc:
         print(f"\n{exc}", file=sys.stderr)

@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -120,7 +121,7 @@ def _socket_path(redis_dir: Path) -> Path:
     import hashlib
 
     digest = hashlib.sha256(str(redis_dir).encode()).hexdigest()[:12]
-    return Path("/tmp") / f"commerce-hub-redis-{digest}.sock"
+    return Path(tempfile.gettempdir()) / f"commerce-hub-redis-{digest}.sock"
 
 
 def start_redis(data_dir: Path) -> tuple[str, object | None]:
@@ -148,15 +149,24 @@ def start_redis(data_dir: Path) -> tuple[str, object | None]:
     subprocess.run(
         [
             str(server_bin),
-            "--port", "0",
-            "--unixsocket", str(sock),
-            "--unixsocketperm", "700",
-            "--daemonize", "yes",
-            "--pidfile", str(pidfile),
-            "--dir", str(redis_dir),
-            "--dbfilename", "dump.rdb",
-            "--save", "300 1",
-            "--logfile", str(redis_dir / "redis.log"),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(sock),
+            "--unixsocketperm",
+            "700",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(pidfile),
+            "--dir",
+            str(redis_dir),
+            "--dbfilename",
+            "dump.rdb",
+            "--save",
+            "300 1",
+            "--logfile",
+            str(redis_dir / "redis.log"),
         ],
         check=True,
         capture_output=True,

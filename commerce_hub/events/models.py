@@ -38,7 +38,9 @@ class Delivery(models.Model):
         constraints = [models.UniqueConstraint(fields=["event", "handler"], name="events_delivery_once")]
         indexes = [
             # The sweep reads only pending rows that are due; a partial index keeps that cheap forever.
-            models.Index(fields=["next_attempt_at"], name="events_delivery_due",
-                         condition=models.Q(status="pending")),
+            models.Index(fields=["next_attempt_at"], name="events_delivery_due", condition=models.Q(status="pending")),
             models.Index(fields=["status", "-id"], name="events_delivery_status"),
         ]
+
+    def __str__(self):
+        return f"{self.handler} ({self.status})"

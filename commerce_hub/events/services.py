@@ -92,8 +92,12 @@ def delivery_retry(*, delivery: Delivery, actor) -> None:
             status=Delivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
         )
         if updated:
-            audit_record(actor=actor, action="event.delivery_retried", obj=delivery,
-                         object_repr=f"{delivery.event.name} → {delivery.handler}")
+            audit_record(
+                actor=actor,
+                action="event.delivery_retried",
+                obj=delivery,
+                object_repr=f"{delivery.event.name} → {delivery.handler}",
+            )
             from commerce_hub.events.tasks import deliver_event
 
             deliver_event.delay_on_commit(delivery.event_id)

@@ -16,10 +16,17 @@ def delivery_list(request):
         status = Delivery.Status.FAILED
     qs = Delivery.objects.filter(status=status).select_related("event")
     page = keyset_page(qs, ordering=["-id"], cursor=request.GET.get("after"), size=50)
-    return render(request, "events/deliveries.html", {
-        "page": page, "status": status, "statuses": Delivery.Status.choices, "active_nav": "settings",
-        "settings_tab": "events",
-    })
+    return render(
+        request,
+        "events/deliveries.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": Delivery.Status.choices,
+            "active_nav": "settings",
+            "settings_tab": "events",
+        },
+    )
 
 
 @require_perm("accounts.view_audit_log", "accounts.manage_settings")

@@ -8,10 +8,24 @@ from django.utils.translation import gettext_lazy as _
 TIMEZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz and not tz.startswith("Etc")]
 CURRENCY_CHOICES = [(c, c) for c in settings.CURRENCIES]
 COUNTRY_CHOICES = [
-    ("NL", _("Netherlands")), ("NO", _("Norway")), ("BE", _("Belgium")), ("DE", _("Germany")),
-    ("DK", _("Denmark")), ("SE", _("Sweden")), ("FI", _("Finland")), ("FR", _("France")), ("GB", _("United Kingdom")),
-    ("IE", _("Ireland")), ("LU", _("Luxembourg")), ("AT", _("Austria")), ("ES", _("Spain")), ("IT", _("Italy")),
-    ("PT", _("Portugal")), ("PL", _("Poland")), ("CH", _("Switzerland")), ("US", _("United States")),
+    ("NL", _("Netherlands")),
+    ("NO", _("Norway")),
+    ("BE", _("Belgium")),
+    ("DE", _("Germany")),
+    ("DK", _("Denmark")),
+    ("SE", _("Sweden")),
+    ("FI", _("Finland")),
+    ("FR", _("France")),
+    ("GB", _("United Kingdom")),
+    ("IE", _("Ireland")),
+    ("LU", _("Luxembourg")),
+    ("AT", _("Austria")),
+    ("ES", _("Spain")),
+    ("IT", _("Italy")),
+    ("PT", _("Portugal")),
+    ("PL", _("Poland")),
+    ("CH", _("Switzerland")),
+    ("US", _("United States")),
 ]
 
 
@@ -35,7 +49,9 @@ class OrganizationProfile(models.Model):
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
     logo = models.ImageField(_("logo"), upload_to=logo_upload_to, blank=True)
     accent_color = models.CharField(
-        _("accent colour"), max_length=7, default="#0f766e",
+        _("accent colour"),
+        max_length=7,
+        default="#0f766e",
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #0f766e."))],
     )
     updated_at = models.DateTimeField(auto_now=True)

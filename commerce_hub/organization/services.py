@@ -10,8 +10,19 @@ from commerce_hub.organization.models import OrganizationProfile
 from commerce_hub.organization.selectors import organization_profile_forget
 from commerce_hub.validators import registration_number_normalize, vat_number_normalize
 
-PROFILE_FIELDS = ["legal_name", "address_line1", "address_line2", "postal_code", "city", "country", "vat_number",
-                  "registration_number", "default_currency", "timezone", "language"]
+PROFILE_FIELDS = [
+    "legal_name",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+    "vat_number",
+    "registration_number",
+    "default_currency",
+    "timezone",
+    "language",
+]
 LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 LOGO_MAX_PIXELS = 4000
 
@@ -49,9 +60,17 @@ def organization_profile_update(*, actor, data: dict) -> OrganizationProfile:
                 setattr(profile, name, data[name])
         profile.full_clean(exclude=["logo"])
         profile.save()
-        audit_record(actor=actor, action="settings.profile_updated", obj=profile, before=before, after=_snapshot(profile))
-        event_emit(name="organization.updated", payload={"fields": sorted(k for k in before
-                                                                          if before[k] != _snapshot(profile)[k])})
+        audit_record(
+            actor=actor,
+            action="settings.profile_updated",
+            obj=profile,
+            before=before,
+            after=_snapshot(profile),
+        )
+        event_emit(
+            name="organization.updated",
+            payload={"fields": sorted(k for k in before if before[k] != _snapshot(profile)[k])},
+        )
         transaction.on_commit(organization_profile_forget)
     return profile
 
@@ -94,8 +113,13 @@ def branding_update(*, actor, accent_color: str, logo=None, remove_logo: bool = 
         elif remove_logo:
             profile.logo = ""
         profile.save()
-        audit_record(actor=actor, action="settings.branding_updated", obj=profile, before=before,
-                     after=_snapshot(profile))
+        audit_record(
+            actor=actor,
+            action="settings.branding_updated",
+            obj=profile,
+            before=before,
+            after=_snapshot(profile),
+        )
         if old_logo and old_logo != profile.logo.name:
             storage = profile.logo.storage
             transaction.on_commit(lambda: storage.delete(old_logo))

@@ -32,9 +32,16 @@ def profile(request):
         else:
             messages.success(request, _("Company profile saved."))
             return redirect("organization:profile")
-    return render(request, "organization/profile.html", {
-        "form": form, "active_nav": "settings", "settings_tab": "profile",
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "organization/profile.html",
+        {
+            "form": form,
+            "active_nav": "settings",
+            "settings_tab": "profile",
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @require_perm("accounts.manage_settings")
@@ -44,16 +51,28 @@ def branding(request):
     form = BrandingForm(request.POST or None, request.FILES or None, initial={"accent_color": current.accent_color})
     if request.method == "POST" and form.is_valid():
         try:
-            branding_update(actor=request.user, accent_color=form.cleaned_data["accent_color"],
-                            logo=form.cleaned_data["logo"], remove_logo=form.cleaned_data["remove_logo"])
+            branding_update(
+                actor=request.user,
+                accent_color=form.cleaned_data["accent_color"],
+                logo=form.cleaned_data["logo"],
+                remove_logo=form.cleaned_data["remove_logo"],
+            )
         except ValidationError as exc:
             form.add_error("logo", exc.messages)
         else:
             messages.success(request, _("Branding saved."))
             return redirect("organization:branding")
-    return render(request, "organization/branding.html", {
-        "form": form, "profile": current, "active_nav": "settings", "settings_tab": "branding",
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "organization/branding.html",
+        {
+            "form": form,
+            "profile": current,
+            "active_nav": "settings",
+            "settings_tab": "branding",
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @require_perm()

@@ -42,11 +42,13 @@ def subdomain_validate(subdomain: str) -> str:
             code="invalid",
         )
     if value in RESERVED_SUBDOMAINS:
-        raise ValidationError(_("“%(value)s” is reserved. Choose another subdomain.") % {"value": value},
-                              code="reserved")
-    if Tenant.objects.filter(schema_name=schema_name_for(value)).exists() or Domain.objects.filter(
-        domain=domain_for(value)
-    ).exists():
+        raise ValidationError(
+            _("“%(value)s” is reserved. Choose another subdomain.") % {"value": value}, code="reserved"
+        )
+    if (
+        Tenant.objects.filter(schema_name=schema_name_for(value)).exists()
+        or Domain.objects.filter(domain=domain_for(value)).exists()
+    ):
         raise ValidationError(_("“%(value)s” is already taken.") % {"value": value}, code="taken")
     return value
 
@@ -91,14 +93,14 @@ def tenant_signup(*, company_name: str, subdomain: str, admin_name: str, email: 
             tenant.save()
             domain = Domain.objects.create(domain=domain_for(subdomain), tenant=tenant, is_primary=True)
             with schema_context(tenant.schema_name):
-                user = user_create(
-                    email=email, full_name=admin_name, password=password, role=Role.ADMIN, actor=None
-                )
+                user = user_create(email=email, full_name=admin_name, password=password, role=Role.ADMIN, actor=None)
                 organization_profile_initialize(legal_name=company_name.strip())
                 token = welcome_token_make(user)
     except IntegrityError as exc:
         raise ValidationError({"subdomain": _("“%(value)s” is already taken.") % {"value": subdomain}}) from exc
-    return SignupResult(tenant=tenant, domain=domain.domain, welcome_url=tenant_url(domain.domain, f"/welcome/{token}/"))
+    return SignupResult(
+        tenant=tenant, domain=domain.domain, welcome_url=tenant_url(domain.domain, f"/welcome/{token}/")
+    )
 
 
 def welcome_token_make(user) -> str:

@@ -27,10 +27,17 @@ class Company(models.Model):
     city = models.CharField(_("city"), max_length=100, blank=True)
     country = models.CharField(_("country"), max_length=2, choices=COUNTRY_CHOICES, default="NL")
     phone = models.CharField(_("phone"), max_length=40, blank=True)
-    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=20, choices=LifecycleStage.choices,
-                                       default=LifecycleStage.LEAD)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+", verbose_name=_("owner"))
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"), max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.LEAD
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
     language = models.CharField(_("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en")
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR")
     created_at = models.DateTimeField(default=timezone.now)

@@ -13,12 +13,25 @@ class Contact(models.Model):
     email = models.EmailField(_("email"), max_length=254)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     job_title = models.CharField(_("job title"), max_length=120, blank=True)
-    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts",
-                                verbose_name=_("company"))
-    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=20, choices=LifecycleStage.choices,
-                                       default=LifecycleStage.LEAD)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+", verbose_name=_("owner"))
+    company = models.ForeignKey(
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
+        verbose_name=_("company"),
+    )
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"), max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.LEAD
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
     language = models.CharField(_("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

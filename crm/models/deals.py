@@ -15,8 +15,11 @@ class Pipeline(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
-        constraints = [models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True),
-                                               name="crm_pipeline_one_default")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="crm_pipeline_one_default"
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -37,8 +40,10 @@ class Stage(models.Model):
     class Meta:
         ordering = ["pipeline", "position", "id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(probability__gte=0, probability__lte=100),
-                                   name="crm_stage_probability_0_100"),
+            models.CheckConstraint(
+                condition=models.Q(probability__gte=0, probability__lte=100),
+                name="crm_stage_probability_0_100",
+            ),
         ]
 
     def __str__(self):
@@ -51,8 +56,14 @@ class Deal(models.Model):
     pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals")
     close_date = models.DateField(_("close date"), null=True, blank=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+", verbose_name=_("owner"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
     company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="deals")
     contacts = models.ManyToManyField(Contact, blank=True, related_name="deals")
     stage_changed_at = models.DateTimeField(default=timezone.now)
@@ -81,3 +92,6 @@ class DealStageChange(models.Model):
 
     class Meta:
         ordering = ["deal", "changed_at", "id"]
+
+    def __str__(self):
+        return f"{self.from_stage} → {self.to_stage}"

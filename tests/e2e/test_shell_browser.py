@@ -14,8 +14,9 @@ PASSWORD = "browser-test-pass-1"
 
 @pytest.fixture
 def live_admin(live_tenant):
-    user = User.objects.create_user(email="sanne@live.example", password=PASSWORD, full_name="Sanne de Vries",
-                                    role=Role.ADMIN)
+    user = User.objects.create_user(
+        email="sanne@live.example", password=PASSWORD, full_name="Sanne de Vries", role=Role.ADMIN
+    )
     seed_realistic(default_pipeline_ensure())
     connection.set_schema_to_public()
     return user

@@ -17,16 +17,29 @@ def test_audit_rows_cannot_be_changed_or_deleted_even_in_sql(tenant_alpha, admin
 
 
 def test_requests_record_request_id_and_ip(admin_client, admin_user):
-    response = admin_client.post("/settings/company/", {
-        "legal_name": "Alpha Handel B.V.", "country": "NL", "vat_number": "NL162275869B01",
-        "registration_number": "30276498", "default_currency": "EUR", "timezone": "Europe/Amsterdam",
-        "language": "nl",
-    }, REMOTE_ADDR="192.0.2.44", HTTP_X_REQUEST_ID="req-1234567890")
+    response = admin_client.post(
+        "/settings/company/",
+        {
+            "legal_name": "Alpha Handel B.V.",
+            "country": "NL",
+            "vat_number": "NL162275869B01",
+            "registration_number": "30276498",
+            "default_currency": "EUR",
+            "timezone": "Europe/Amsterdam",
+            "language": "nl",
+        },
+        REMOTE_ADDR="192.0.2.44",
+        HTTP_X_REQUEST_ID="req-1234567890",
+    )
     assert response.status_code == 302
     assert response["X-Request-ID"] == "req-1234567890"
     entry = AuditEntry.objects.get(action="settings.profile_updated")
     assert (entry.actor, entry.actor_email, entry.ip_address, entry.request_id) == (
-        admin_user, admin_user.email, "192.0.2.44", "req-1234567890")
+        admin_user,
+        admin_user.email,
+        "192.0.2.44",
+        "req-1234567890",
+    )
     assert entry.before["language"] == "en" and entry.after["language"] == "nl"
     assert entry.after["vat_number"] == "NL162275869B01"
 

@@ -42,8 +42,10 @@ def test_login_is_throttled_after_five_failures_even_with_the_right_password(cli
     assert "Too many failed sign-in attempts." in response.content.decode()
     assert AuditEntry.objects.filter(action="auth.locked_out", object_repr="lars@alpha.example").count() == 1
     # Another address is not locked by this one's failures.
-    assert _login(Client(HTTP_HOST="alpha.localhost"), "lars@alpha.example", PASSWORD,
-                  ip="198.51.100.9").status_code == 302
+    assert (
+        _login(Client(HTTP_HOST="alpha.localhost"), "lars@alpha.example", PASSWORD, ip="198.51.100.9").status_code
+        == 302
+    )
 
 
 def test_throttle_counts_per_tenant(client_alpha, member, fresh_cache, tenant_bravo):
@@ -64,8 +66,9 @@ def test_deactivated_user_cannot_sign_in(client_alpha, member, fresh_cache):
 
 
 def test_next_parameter_cannot_redirect_off_site(client_alpha, member, fresh_cache):
-    response = client_alpha.post("/login/?next=https://evil.example/", {"email": "lars@alpha.example",
-                                                                       "password": PASSWORD})
+    response = client_alpha.post(
+        "/login/?next=https://evil.example/", {"email": "lars@alpha.example", "password": PASSWORD}
+    )
     assert response["Location"] == "/"
 
 
@@ -81,8 +84,10 @@ def test_password_reset_by_email(client_alpha, member, django_capture_on_commit_
     assert message.alternatives[0][1] == "text/html"
     page = client_alpha.get(link, follow=True)
     assert page.status_code == 200
-    response = client_alpha.post(page.redirect_chain[-1][0], {"new_password1": "new-secret-pass-42",
-                                                              "new_password2": "new-secret-pass-42"})
+    response = client_alpha.post(
+        page.redirect_chain[-1][0],
+        {"new_password1": "new-secret-pass-42", "new_password2": "new-secret-pass-42"},
+    )
     assert response["Location"] == "/password-reset/complete/"
     member.refresh_from_db()
     assert member.check_password("new-secret-pass-42")
@@ -91,8 +96,9 @@ def test_password_reset_by_email(client_alpha, member, django_capture_on_commit_
     assert client_alpha.get(link, follow=True).status_code == 404
 
 
-def test_password_reset_for_unknown_email_says_the_same_and_sends_nothing(client_alpha,
-                                                                          django_capture_on_commit_callbacks):
+def test_password_reset_for_unknown_email_says_the_same_and_sends_nothing(
+    client_alpha, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
         response = client_alpha.post("/password-reset/", {"email": "ghost@alpha.example"})
     assert response["Location"] == "/password-reset/sent/"
@@ -101,12 +107,17 @@ def test_password_reset_for_unknown_email_says_the_same_and_sends_nothing(client
 
 def test_invitation_flow(admin_client, admin_user, django_capture_on_commit_callbacks, eager_tasks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = admin_client.post("/settings/users/invite/", {"full_name": "Kari Hansen",
-                                                                "email": "Kari@Alpha.example", "role": "finance"})
+        response = admin_client.post(
+            "/settings/users/invite/",
+            {"full_name": "Kari Hansen", "email": "Kari@Alpha.example", "role": "finance"},
+        )
     assert response["Location"] == "/settings/users/"
     invitation = Invitation.objects.get()
-    assert (invitation.email, invitation.role, invitation.invited_by) == ("kari@alpha.example", "finance",
-                                                                         admin_user)
+    assert (invitation.email, invitation.role, invitation.invited_by) == (
+        "kari@alpha.example",
+        "finance",
+        admin_user,
+    )
     assert len(callbacks) == 2  # the event delivery and the email, both only after commit
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]
@@ -118,26 +129,47 @@ def test_invitation_flow(admin_client, admin_user, django_capture_on_commit_call
 
     client = Client(HTTP_HOST="alpha.localhost")
     assert client.get(f"/invitations/{token}/").status_code == 200
-    bad = client.post(f"/invitations/{token}/", {"full_name": "Kari Hansen", "language": "nb",
-                                                  "password": "fjord-fjell-2026", "password_again": "other"})
+    bad = client.post(
+        f"/invitations/{token}/",
+        {
+            "full_name": "Kari Hansen",
+            "language": "nb",
+            "password": "fjord-fjell-2026",
+            "password_again": "other",
+        },
+    )
     assert bad.status_code == 400
     assert "The two passwords differ." in bad.content.decode()
-    response = client.post(f"/invitations/{token}/", {"full_name": "Kari Hansen", "language": "nb",
-                                                      "password": "fjord-fjell-2026",
-                                                      "password_again": "fjord-fjell-2026"})
+    response = client.post(
+        f"/invitations/{token}/",
+        {
+            "full_name": "Kari Hansen",
+            "language": "nb",
+            "password": "fjord-fjell-2026",
+            "password_again": "fjord-fjell-2026",
+        },
+    )
     assert response["Location"] == "/"
     user = User.objects.get(email="kari@alpha.example")
     assert (user.role, user.language) == (Role.FINANCE, "nb")
     # A second submit of the same link creates nothing.
-    again = Client(HTTP_HOST="alpha.localhost").post(f"/invitations/{token}/", {
-        "full_name": "Kari", "language": "nb", "password": "fjord-fjell-2026", "password_again": "fjord-fjell-2026"})
+    again = Client(HTTP_HOST="alpha.localhost").post(
+        f"/invitations/{token}/",
+        {
+            "full_name": "Kari",
+            "language": "nb",
+            "password": "fjord-fjell-2026",
+            "password_again": "fjord-fjell-2026",
+        },
+    )
     assert again.status_code == 404
     assert User.objects.filter(email="kari@alpha.example").count() == 1
 
 
 def test_inviting_an_existing_user_is_refused_next_to_the_email(admin_client, member):
-    response = admin_client.post("/settings/users/invite/", {"full_name": "Lars", "email": "LARS@alpha.example",
-                                                            "role": "sales"})
+    response = admin_client.post(
+        "/settings/users/invite/", {"full_name": "Lars", "email": "LARS@alpha.example", "role": "sales"}
+    )
     assert response.status_code == 400
     assert response.context["form"].errors["email"] == ["A user with this email already exists."]
     assert not Invitation.objects.exists()

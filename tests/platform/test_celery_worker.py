@@ -34,10 +34,30 @@ def celery_worker(django_db_setup, django_db_blocker):
     queues = ",".join(QUEUE_PREFIX + q for q in QUEUES)
     log = open(BASE_DIR / ".data" / "test-celery-worker.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "commerce_hub", "worker", "-Q", queues, "--pool", "solo",
-         "--concurrency", "1", "--without-gossip", "--without-mingle", "--loglevel", "INFO",
-         "-n", f"test-{uuid.uuid4().hex[:6]}@%h"],
-        env=env, cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "commerce_hub",
+            "worker",
+            "-Q",
+            queues,
+            "--pool",
+            "solo",
+            "--concurrency",
+            "1",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "INFO",
+            "-n",
+            f"test-{uuid.uuid4().hex[:6]}@%h",
+        ],
+        env=env,
+        cwd=BASE_DIR,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     yield proc
     proc.terminate()
@@ -71,7 +91,11 @@ def test_task_without_tenant_fails_at_enqueue_and_in_the_worker(celery_worker, d
         with pytest.raises(TenantRequiredError, match="enqueued outside a tenant"):
             worker_heartbeat.delay("x")
         # Sent by name, around the guard: the worker refuses to run it in public.
-        result = app.send_task("commerce_hub.worker_heartbeat", args=["y"],
-                               queue=QUEUE_PREFIX + "default", headers={"_schema_name": "public"})
+        result = app.send_task(
+            "commerce_hub.worker_heartbeat",
+            args=["y"],
+            queue=QUEUE_PREFIX + "default",
+            headers={"_schema_name": "public"},
+        )
         with pytest.raises(TenantRequiredError, match="will not run in public"):
             result.get(timeout=60)

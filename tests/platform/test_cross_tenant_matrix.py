@@ -24,27 +24,51 @@ SECRET = "BRAVO-SECRET-7f3a"
 def _bravo_objects():
     """Bravo's objects of every kind, with ids that Alpha does not use, and a marker in every text."""
     with connection.cursor() as cursor:
-        for i, table in enumerate(["crm_company", "crm_contact", "crm_deal", "accounts_user", "accounts_invitation",
-                                   "events_outboxevent", "events_delivery", "accounts_auditentry", "crm_pipeline",
-                                   "crm_stage"]):
+        for i, table in enumerate(
+            [
+                "crm_company",
+                "crm_contact",
+                "crm_deal",
+                "accounts_user",
+                "accounts_invitation",
+                "events_outboxevent",
+                "events_delivery",
+                "accounts_auditentry",
+                "crm_pipeline",
+                "crm_stage",
+            ]
+        ):
             cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, 900000 + 1000 * i])
     pipeline = default_pipeline_ensure()
-    user = User.objects.create_user(email="boss@bravo.example", password="x" * 12, full_name=f"{SECRET} Boss",
-                                    role=Role.ADMIN)
+    user = User.objects.create_user(
+        email="boss@bravo.example", password="x" * 12, full_name=f"{SECRET} Boss", role=Role.ADMIN
+    )
     company = Company.objects.create(name=f"{SECRET} Fjord AS", country="NO", currency="NOK")
-    contact = Contact.objects.create(first_name=SECRET, last_name="Nordmann", email="ola@bravo.example",
-                                     company=company)
-    deal = Deal.objects.create(name=f"{SECRET} deal", pipeline=pipeline, stage=pipeline.stages.first(),
-                               company=company, amount=1000, amount_currency="NOK")
+    contact = Contact.objects.create(
+        first_name=SECRET, last_name="Nordmann", email="ola@bravo.example", company=company
+    )
+    deal = Deal.objects.create(
+        name=f"{SECRET} deal",
+        pipeline=pipeline,
+        stage=pipeline.stages.first(),
+        company=company,
+        amount=1000,
+        amount_currency="NOK",
+    )
     token = secrets.token_urlsafe(32)
     from django.utils import timezone
 
-    invitation = Invitation.objects.create(email="new@bravo.example", full_name=SECRET, role=Role.SALES,
-                                           token_hash=token_hash(token), expires_at=timezone.now()
-                                           + timezone.timedelta(days=7))
+    invitation = Invitation.objects.create(
+        email="new@bravo.example",
+        full_name=SECRET,
+        role=Role.SALES,
+        token_hash=token_hash(token),
+        expires_at=timezone.now() + timezone.timedelta(days=7),
+    )
     event = OutboxEvent.objects.create(name="test.secret", payload={"secret": SECRET})
-    delivery = Delivery.objects.create(event=event, handler="tests.nothing", status=Delivery.Status.FAILED,
-                                       last_error=SECRET)
+    delivery = Delivery.objects.create(
+        event=event, handler="tests.nothing", status=Delivery.Status.FAILED, last_error=SECRET
+    )
     entry = AuditEntry.objects.create(action="test.secret", object_repr=SECRET)
     ids = sorted({o.pk for o in [user, company, contact, deal, invitation, event, delivery, entry, pipeline]})
     return ids, [token]
@@ -73,20 +97,37 @@ def test_no_route_of_alpha_serves_bravo_objects(admin_client, bravo):
                 body = response.content.decode(errors="replace")
                 # A one-time sign-in link from another tenant just sends the visitor to the login page.
                 refused = response.status_code in (403, 404, 405) or (
-                    response.status_code == 302 and response["Location"] == "/login/")
+                    response.status_code == 302 and response["Location"] == "/login/"
+                )
                 assert refused, f"{method.upper()} {path}: {response.status_code}"
                 assert SECRET not in body, f"{method.upper()} {path} leaked Bravo data"
                 checked.add(route.name)
     assert len(ids) == 9
-    assert {"crm:company_detail", "crm:contact_detail", "crm:deal_detail", "accounts:user_detail",
-            "accounts:user_deactivate", "accounts:user_reactivate", "accounts:invitation_revoke",
-            "events:delivery_retry", "accounts:welcome", "accounts:invitation_accept",
-            "accounts:password_reset_confirm"} <= checked
+    assert {
+        "crm:company_detail",
+        "crm:contact_detail",
+        "crm:deal_detail",
+        "accounts:user_detail",
+        "accounts:user_deactivate",
+        "accounts:user_reactivate",
+        "accounts:invitation_revoke",
+        "events:delivery_retry",
+        "accounts:welcome",
+        "accounts:invitation_accept",
+        "accounts:password_reset_confirm",
+    } <= checked
 
 
 def test_alpha_pages_list_only_alpha_rows(admin_client, bravo):
-    for path in ["/crm/companies/", "/crm/contacts/", "/crm/deals/", "/settings/users/", "/settings/audit/",
-                 "/settings/events/?status=failed", "/"]:
+    for path in [
+        "/crm/companies/",
+        "/crm/contacts/",
+        "/crm/deals/",
+        "/settings/users/",
+        "/settings/audit/",
+        "/settings/events/?status=failed",
+        "/",
+    ]:
         response = admin_client.get(path)
         assert response.status_code == 200, path
         assert SECRET not in response.content.decode(), path

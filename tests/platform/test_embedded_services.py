@@ -68,7 +68,16 @@ def test_postgres_recovers_from_a_stale_postmaster_pid(tmp_path):
     started = ensure_services(tmp_path, environ={"REDIS_URL": "redis://unused"})
     started.stop()
     pid_file = tmp_path / "postgres" / "postmaster.pid"
-    lines = ["999999", str(tmp_path / "postgres"), "0", "5432", str(tmp_path / "postgres"), "", "0 0", "ready"]
+    lines = [
+        "999999",
+        str(tmp_path / "postgres"),
+        "0",
+        "5432",
+        str(tmp_path / "postgres"),
+        "",
+        "0 0",
+        "ready",
+    ]
     pid_file.write_text("\n".join(lines) + "\n")
     os.chmod(pid_file, 0o600)
     if os.geteuid() == 0:  # a crashed server leaves the file owned by the user it ran as

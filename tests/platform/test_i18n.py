@@ -72,8 +72,14 @@ def test_company_page_in_dutch_shows_dutch_dates_and_money(admin_client, admin_u
 
     pipeline = default_pipeline_ensure()
     company = Company.objects.create(name="Tulpenveld", country="NL")
-    Deal.objects.create(name="Bollen", amount=Decimal("12500.00"), amount_currency="EUR", pipeline=pipeline,
-                        stage=pipeline.stages.first(), company=company)
+    Deal.objects.create(
+        name="Bollen",
+        amount=Decimal("12500.00"),
+        amount_currency="EUR",
+        pipeline=pipeline,
+        stage=pipeline.stages.first(),
+        company=company,
+    )
     admin_user.language = "nl"
     admin_user.save(update_fields=["language"])
     body = admin_client.get(f"/crm/companies/{company.pk}/").content.decode()

@@ -27,8 +27,9 @@ def flaky_handler():
     registry.unregister("test.happened", "tests.flaky")
 
 
-def test_event_is_handed_to_the_worker_only_after_commit(tenant_alpha, flaky_handler,
-                                                         django_capture_on_commit_callbacks):
+def test_event_is_handed_to_the_worker_only_after_commit(
+    tenant_alpha, flaky_handler, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
         event = event_emit(name="test.happened", payload={"invoice": 7})
         assert callbacks == []  # nothing leaves while the transaction is open
@@ -37,12 +38,12 @@ def test_event_is_handed_to_the_worker_only_after_commit(tenant_alpha, flaky_han
     assert (delivery.handler, delivery.status) == ("tests.flaky", Delivery.Status.PENDING)
 
 
-def test_rolled_back_event_is_neither_stored_nor_delivered(tenant_alpha, flaky_handler,
-                                                           django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            event_emit(name="test.happened", payload={})
-            raise RuntimeError("the change failed")
+def test_rolled_back_event_is_neither_stored_nor_delivered(
+    tenant_alpha, flaky_handler, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        event_emit(name="test.happened", payload={})
+        raise RuntimeError("the change failed")
     assert callbacks == []
     assert not OutboxEvent.objects.exists()
 
@@ -52,8 +53,10 @@ def test_emit_outside_a_transaction_is_refused(tenant_alpha):
     assert connection.in_atomic_block
     from unittest import mock
 
-    with mock.patch.object(type(connection), "in_atomic_block", False, create=True), \
-            pytest.raises(RuntimeError, match="inside the transaction"):
+    with (
+        mock.patch.object(type(connection), "in_atomic_block", False, create=True),
+        pytest.raises(RuntimeError, match="inside the transaction"),
+    ):
         event_emit(name="test.happened", payload={})
 
 

@@ -52,7 +52,8 @@ def test_list_pages_paginate_and_search(admin_client):
     nxt = page1.context["page"].next_cursor
     page2 = admin_client.get("/crm/companies/", {"after": nxt})
     assert [c.name for c in page2.context["page"].rows] == [f"Bedrijf {i:02d}" for i in range(50, 60)] + [
-        "Fjordkraft AS"]
+        "Fjordkraft AS"
+    ]
     found = admin_client.get("/crm/companies/", {"q": "bergen"})
     assert [c.name for c in found.context["page"].rows] == ["Fjordkraft AS"]
     empty = admin_client.get("/crm/companies/", {"q": "nothing-like-this"})

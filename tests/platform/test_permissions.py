@@ -7,9 +7,17 @@ from tests.conftest import user_make
 from tests.platform.urlwalk import fill, tenant_routes
 
 # Pages a signed-out visitor may open: signing in and the links that arrive by email.
-OPEN_ROUTES = {"accounts:login", "accounts:logout", "accounts:welcome", "accounts:password_reset",
-               "accounts:password_reset_done", "accounts:password_reset_confirm",
-               "accounts:password_reset_complete", "accounts:invitation_accept", "language_set"}
+OPEN_ROUTES = {
+    "accounts:login",
+    "accounts:logout",
+    "accounts:welcome",
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+    "accounts:password_reset_complete",
+    "accounts:invitation_accept",
+    "language_set",
+}
 
 
 def test_every_other_route_sends_signed_out_visitors_to_login(client_alpha):
@@ -54,8 +62,15 @@ def test_role_permissions_are_the_documented_sets(tenant_alpha):
     assert sales.has_perm("accounts.create_custom_line_items")
     assert not sales.has_perm("accounts.manage_refunds")
     assert not sales.has_perm("accounts.create_invoices")
-    assert finance.has_perms(["accounts.view_invoices", "accounts.create_invoices", "accounts.edit_invoices",
-                              "accounts.manage_payments", "accounts.manage_refunds"])
+    assert finance.has_perms(
+        [
+            "accounts.view_invoices",
+            "accounts.create_invoices",
+            "accounts.edit_invoices",
+            "accounts.manage_payments",
+            "accounts.manage_refunds",
+        ]
+    )
     assert not finance.has_perm("accounts.manage_settings")
     assert viewer.get_all_permissions() == {f"accounts.{c}" for c in ROLE_PERMISSIONS[Role.READ_ONLY]}
     assert not any(viewer.has_perm(f"accounts.{c}") for c in ["edit_crm", "manage_payments", "manage_users"])
@@ -70,6 +85,9 @@ def test_deactivated_user_has_no_permissions(tenant_alpha):
 def test_permission_rows_exist_for_every_codename(tenant_alpha):
     from django.contrib.auth.models import Permission
 
-    codenames = set(Permission.objects.filter(content_type__app_label="accounts",
-                                              content_type__model="capability").values_list("codename", flat=True))
+    codenames = set(
+        Permission.objects.filter(content_type__app_label="accounts", content_type__model="capability").values_list(
+            "codename", flat=True
+        )
+    )
     assert codenames == set(ALL_CODENAMES)

@@ -11,7 +11,12 @@ def test_seed_demo_creates_a_realistic_tenant_once(db, capsys):
     call_command("seed_demo", "--subdomain", "demo-test", "--no-progress")
     assert Domain.objects.get(tenant__schema_name="t_demo_test").domain == "demo-test.localhost"
     with schema_context("t_demo_test"):
-        assert sorted(User.objects.values_list("role", flat=True)) == ["admin", "finance", "read_only", "sales"]
+        assert sorted(User.objects.values_list("role", flat=True)) == [
+            "admin",
+            "finance",
+            "read_only",
+            "sales",
+        ]
         assert Company.objects.filter(country="NL").count() == 12
         assert Company.objects.filter(country="NO").count() == 12
         assert set(Company.objects.filter(country="NO").values_list("currency", flat=True)) == {"NOK"}

@@ -7,9 +7,17 @@ from PIL import Image
 from commerce_hub.organization.models import OrganizationProfile
 
 VALID = {
-    "legal_name": "Alpha Handel B.V.", "address_line1": "Oudegracht 1", "address_line2": "", "postal_code": "3511 AA",
-    "city": "Utrecht", "country": "NL", "vat_number": "nl 1622.75869.B01", "registration_number": "3027 6498",
-    "default_currency": "EUR", "timezone": "Europe/Amsterdam", "language": "nl",
+    "legal_name": "Alpha Handel B.V.",
+    "address_line1": "Oudegracht 1",
+    "address_line2": "",
+    "postal_code": "3511 AA",
+    "city": "Utrecht",
+    "country": "NL",
+    "vat_number": "nl 1622.75869.B01",
+    "registration_number": "3027 6498",
+    "default_currency": "EUR",
+    "timezone": "Europe/Amsterdam",
+    "language": "nl",
 }
 
 
@@ -21,30 +29,61 @@ def test_profile_saves_normalised_numbers(admin_client):
 
 
 def test_norwegian_profile_checks_the_organisation_number(admin_client):
-    data = {**VALID, "country": "NO", "vat_number": "NO 872 461 272 MVA", "registration_number": "872461272",
-            "default_currency": "NOK", "timezone": "Europe/Oslo"}
+    data = {
+        **VALID,
+        "country": "NO",
+        "vat_number": "NO 872 461 272 MVA",
+        "registration_number": "872461272",
+        "default_currency": "NOK",
+        "timezone": "Europe/Oslo",
+    }
     assert admin_client.post("/settings/company/", data).status_code == 302
     profile = OrganizationProfile.objects.get()
     assert (profile.vat_number, profile.registration_number, profile.default_currency) == (
-        "NO872461272MVA", "872461272", "NOK")
+        "NO872461272MVA",
+        "872461272",
+        "NOK",
+    )
 
 
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"vat_number": "NL123456789B01"}, "vat_number",
-         "This is not a valid NL VAT number: the check digit does not match."),
-        ({"vat_number": "NL12"}, "vat_number", "This is not a valid NL VAT number: it does not have the right format."),
-        ({"country": "NO", "vat_number": "NO12345MVA"}, "vat_number",
-         "This is not a valid NO VAT number: it has the wrong number of characters."),
-        ({"registration_number": "1234"}, "registration_number",
-         "A Dutch chamber of commerce (KvK) number has 8 digits."),
-        ({"country": "NO", "registration_number": "872461273"}, "registration_number",
-         "This is not a valid Norwegian organisation number: the check digit does not match."),
-        ({"default_currency": "XYZ"}, "default_currency",
-         "Select a valid choice. XYZ is not one of the available choices."),
-        ({"timezone": "Mars/Olympus"}, "timezone",
-         "Select a valid choice. Mars/Olympus is not one of the available choices."),
+        (
+            {"vat_number": "NL123456789B01"},
+            "vat_number",
+            "This is not a valid NL VAT number: the check digit does not match.",
+        ),
+        (
+            {"vat_number": "NL12"},
+            "vat_number",
+            "This is not a valid NL VAT number: it does not have the right format.",
+        ),
+        (
+            {"country": "NO", "vat_number": "NO12345MVA"},
+            "vat_number",
+            "This is not a valid NO VAT number: it has the wrong number of characters.",
+        ),
+        (
+            {"registration_number": "1234"},
+            "registration_number",
+            "A Dutch chamber of commerce (KvK) number has 8 digits.",
+        ),
+        (
+            {"country": "NO", "registration_number": "872461273"},
+            "registration_number",
+            "This is not a valid Norwegian organisation number: the check digit does not match.",
+        ),
+        (
+            {"default_currency": "XYZ"},
+            "default_currency",
+            "Select a valid choice. XYZ is not one of the available choices.",
+        ),
+        (
+            {"timezone": "Mars/Olympus"},
+            "timezone",
+            "Select a valid choice. Mars/Olympus is not one of the available choices.",
+        ),
         ({"legal_name": ""}, "legal_name", "This field is required."),
     ],
 )
@@ -81,8 +120,11 @@ def test_logo_upload_and_accent_colour(admin_client, django_capture_on_commit_ca
 @pytest.mark.parametrize(
     ("content", "name", "message"),
     [
-        (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "logo.svg",
-         "Upload a PNG, JPEG or WebP image."),
+        (
+            b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
+            "logo.svg",
+            "Upload a PNG, JPEG or WebP image.",
+        ),
         (b"GIF89a" + b"\x00" * 100, "logo.gif", "Upload a PNG, JPEG or WebP image."),
         (b"not an image at all", "logo.png", "Upload a PNG, JPEG or WebP image."),
         (_image(size=(5000, 10)), "wide.png", "Use an image of at most 4000 × 4000 pixels."),
@@ -90,8 +132,9 @@ def test_logo_upload_and_accent_colour(admin_client, django_capture_on_commit_ca
     ],
 )
 def test_bad_logos_are_refused_with_the_reason(admin_client, content, name, message):
-    response = admin_client.post("/settings/branding/", {"accent_color": "#0f766e",
-                                                         "logo": SimpleUploadedFile(name, content)})
+    response = admin_client.post(
+        "/settings/branding/", {"accent_color": "#0f766e", "logo": SimpleUploadedFile(name, content)}
+    )
     assert response.status_code == 400
     assert response.context["form"].errors["logo"] == [message]
     assert not OrganizationProfile.objects.get().logo

@@ -36,8 +36,11 @@ def test_signup_clones_the_template_and_signs_the_admin_in(public_client):
     assert schema_exists("t_kaasmakerij")
     with schema_context("t_kaasmakerij"):
         admin = User.objects.get()
-        assert (admin.email, admin.full_name, admin.role) == ("marieke@kaasmakerij.example", "Marieke Jansen",
-                                                               Role.ADMIN)
+        assert (admin.email, admin.full_name, admin.role) == (
+            "marieke@kaasmakerij.example",
+            "Marieke Jansen",
+            Role.ADMIN,
+        )
         assert admin.check_password("stroopwafel-2026-x")
         assert OrganizationProfile.objects.get().legal_name == "Kaasmakerij Gouda B.V."
         # The clone brings the migration history along: the schema is at the latest migration.
@@ -64,10 +67,16 @@ def test_signup_clones_the_template_and_signs_the_admin_in(public_client):
         ("subdomain", "www", "“www” is reserved. Choose another subdomain."),
         ("subdomain", "admin", "“admin” is reserved. Choose another subdomain."),
         ("subdomain", "api", "“api” is reserved. Choose another subdomain."),
-        ("subdomain", "Kaas_Makerij!", "Use only lowercase letters, digits and single hyphens, starting and ending "
-                                       "with a letter or digit."),
-        ("subdomain", "-kaas", "Use only lowercase letters, digits and single hyphens, starting and ending with a "
-                               "letter or digit."),
+        (
+            "subdomain",
+            "Kaas_Makerij!",
+            "Use only lowercase letters, digits and single hyphens, starting and ending with a letter or digit.",
+        ),
+        (
+            "subdomain",
+            "-kaas",
+            "Use only lowercase letters, digits and single hyphens, starting and ending with a letter or digit.",
+        ),
         ("subdomain", "k" * 41, "Use at most 40 characters (this one has 41)."),
         ("subdomain", "kk", "Use at least 3 characters."),
         ("subdomain", "", "This field is required."),

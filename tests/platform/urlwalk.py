@@ -21,15 +21,21 @@ def tenant_routes() -> list[Route]:
         for entry in patterns:
             if isinstance(entry, URLResolver):
                 ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-                walk(entry.url_patterns, prefix + str(entry.pattern), ns,
-                     {**converters, **entry.pattern.converters})
+                walk(
+                    entry.url_patterns,
+                    prefix + str(entry.pattern),
+                    ns,
+                    {**converters, **entry.pattern.converters},
+                )
             elif isinstance(entry, URLPattern):
-                routes.append(Route(
-                    name=f"{namespace}{entry.name}" if entry.name else str(entry.pattern),
-                    pattern=prefix + str(entry.pattern),
-                    converters={**converters, **entry.pattern.converters},
-                    default_kwargs=dict(entry.default_args),
-                ))
+                routes.append(
+                    Route(
+                        name=f"{namespace}{entry.name}" if entry.name else str(entry.pattern),
+                        pattern=prefix + str(entry.pattern),
+                        converters={**converters, **entry.pattern.converters},
+                        default_kwargs=dict(entry.default_args),
+                    )
+                )
 
     walk(get_resolver("commerce_hub.urls_tenant").url_patterns, "", "", {})
     return [r for r in routes if not r.pattern.startswith("static/")]

@@ -29,10 +29,14 @@ class Invitation(models.Model):
         constraints = [
             # At most one open invitation per address; re-inviting revokes the old one first.
             models.UniqueConstraint(
-                "email", condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                "email",
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
                 name="accounts_invitation_one_open_per_email",
             )
         ]
+
+    def __str__(self):
+        return self.email
 
     @property
     def is_open(self) -> bool:

@@ -65,5 +65,8 @@ class Capability(models.Model):
         default_permissions = ()
         permissions = PERMISSIONS
 
+    def __str__(self):
+        return "capability"
+
 
 __all__ = ["Capability", "Role", "User"]

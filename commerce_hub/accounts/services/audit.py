@@ -15,7 +15,7 @@ def audit_record(
     object_id: str = "",
     object_repr: str = "",
 ) -> AuditEntry:
-    """Append one audit row. Call it inside the service's transaction, so the row exists exactly when the change does."""
+    """Append one audit row inside the service's transaction, so the row exists exactly when the change does."""
     ctx = request_context.current()
     if obj is not None:
         object_type = object_type or obj._meta.label_lower

@@ -123,14 +123,23 @@ def user_invite(*, email: str, full_name: str, role: str, actor: User, accept_ur
             invited_by=actor,
             expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
         )
-        audit_record(actor=actor, action="user.invited", obj=invitation, object_repr=email,
-                     after={"email": email, "role": role})
+        audit_record(
+            actor=actor,
+            action="user.invited",
+            obj=invitation,
+            object_repr=email,
+            after={"email": email, "role": role},
+        )
         event_emit(name="user.invited", payload={"invitation_id": invitation.pk, "role": role})
         email_queue(
             to=email,
             name="invitation",
-            context={"invitation": invitation, "inviter": actor, "accept_url": accept_url_for(token),
-                     "valid_days": settings.INVITATION_VALID_DAYS},
+            context={
+                "invitation": invitation,
+                "inviter": actor,
+                "accept_url": accept_url_for(token),
+                "valid_days": settings.INVITATION_VALID_DAYS,
+            },
             language=actor.language,
         )
     return invitation
@@ -155,8 +164,12 @@ def invitation_accept(*, token: str, full_name: str, password: str, language: st
         if invitation is None or not invitation.is_open:
             raise ValidationError(_("This invitation is no longer valid. Ask your admin for a new one."))
         user = user_create(
-            email=invitation.email, full_name=full_name, password=password, role=invitation.role,
-            actor=None, language=language,
+            email=invitation.email,
+            full_name=full_name,
+            password=password,
+            role=invitation.role,
+            actor=None,
+            language=language,
         )
         # Conditional update: a double submit of the same link creates one user, not two.
         Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(accepted_at=timezone.now())

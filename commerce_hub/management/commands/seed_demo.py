@@ -6,7 +6,13 @@ from django_tenants.utils import schema_context
 
 from commerce_hub import demo
 from commerce_hub.tenancy.models import Domain, Tenant
-from commerce_hub.tenancy.services import domain_for, platform_bootstrap, schema_name_for, tenant_signup, tenant_url
+from commerce_hub.tenancy.services import (
+    domain_for,
+    platform_bootstrap,
+    schema_name_for,
+    tenant_signup,
+    tenant_url,
+)
 
 
 class Command(BaseCommand):
@@ -14,8 +20,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--subdomain", default=demo.DEMO_SUBDOMAIN)
-        parser.add_argument("--scale", type=int, default=0,
-                            help="Add N companies, N contacts and N deals (set-based inserts), for benchmarks.")
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=0,
+            help="Add N companies, N contacts and N deals (set-based inserts), for benchmarks.",
+        )
         parser.add_argument("--if-missing", action="store_true", help="Do nothing when the demo tenant exists.")
         parser.add_argument("--no-progress", action="store_true")
 
@@ -38,25 +48,45 @@ class Command(BaseCommand):
                 with transaction.atomic():
                     seeder(context)
         domain = Domain.objects.get(tenant__schema_name=schema, is_primary=True).domain
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo tenant ready at {tenant_url(domain)} in {time.perf_counter() - started:.1f} s"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo tenant ready at {tenant_url(domain)} in {time.perf_counter() - started:.1f} s")
+        )
 
     def _create_tenant(self, subdomain):
         from commerce_hub.accounts.services.users import user_create
 
         admin_email, admin_name, _role, _lang = demo.DEMO_USERS[0]
-        result = tenant_signup(company_name=demo.DEMO_COMPANY, subdomain=subdomain, admin_name=admin_name,
-                               email=admin_email, password=demo.DEMO_PASSWORD)
+        result = tenant_signup(
+            company_name=demo.DEMO_COMPANY,
+            subdomain=subdomain,
+            admin_name=admin_name,
+            email=admin_email,
+            password=demo.DEMO_PASSWORD,
+        )
         with schema_context(result.tenant.schema_name), transaction.atomic():
             for email, name, role, language in demo.DEMO_USERS[1:]:
-                user_create(email=email, full_name=name, password=demo.DEMO_PASSWORD, role=role, actor=None,
-                            language=language)
+                user_create(
+                    email=email,
+                    full_name=name,
+                    password=demo.DEMO_PASSWORD,
+                    role=role,
+                    actor=None,
+                    language=language,
+                )
             from commerce_hub.organization.services import organization_profile_update
 
-            organization_profile_update(actor=None, data={
-                "legal_name": demo.DEMO_COMPANY, "address_line1": "Oudegracht 120", "postal_code": "3511 AX",
-                "city": "Utrecht", "country": "NL", "vat_number": "NL725763863B01",
-                "registration_number": "30276498", "default_currency": "EUR", "timezone": "Europe/Amsterdam",
-                "language": "en",
-            })
+            organization_profile_update(
+                actor=None,
+                data={
+                    "legal_name": demo.DEMO_COMPANY,
+                    "address_line1": "Oudegracht 120",
+                    "postal_code": "3511 AX",
+                    "city": "Utrecht",
+                    "country": "NL",
+                    "vat_number": "NL725763863B01",
+                    "registration_number": "30276498",
+                    "default_currency": "EUR",
+                    "timezone": "Europe/Amsterdam",
+                    "language": "en",
+                },
+            )

@@ -1,0 +1,92 @@
+"""How long signup takes to provision a tenant, against the baseline of migrating a new schema, in the same run.
+
+    make bench            (or: python -m commerce_hub.embedded exec -- python bench/signup_provisioning.py)
+
+Uses its own database (<DATABASE_URL name>_bench), created and migrated here, so it never touches dev data.
+"""
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 15))
+
+
+def _bench_database_url() -> str:
+    url = os.environ["DATABASE_URL"]
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") + "_bench"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def main() -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    os.environ["DATABASE_URL"] = _bench_database_url()
+    os.environ.setdefault("SECRET_KEY", "bench")
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commerce_hub.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from commerce_hub.tenancy.models import Tenant
+    from commerce_hub.tenancy.services import platform_bootstrap, tenant_signup
+
+    call_command("migrate_schemas", shared=True, verbosity=0)
+    platform_bootstrap()
+    call_command("migrate_schemas", verbosity=0)
+    Tenant.objects.filter(schema_name__startswith="t_bench").delete()
+
+    def timed(fn) -> float:
+        started = time.perf_counter()
+        fn()
+        return time.perf_counter() - started
+
+    from django_tenants.clone import CloneSchema
+
+    cloned, migrated, clone_only = [], [], []
+    for i in range(ROUNDS):
+        clone_only.append(timed(lambda i=i: CloneSchema().clone_schema("tenant_template", f"t_bench_raw_{i}")))
+    with connection.cursor() as cursor:
+        for i in range(ROUNDS):
+            cursor.execute(f'DROP SCHEMA "t_bench_raw_{i}" CASCADE')
+    for i in range(ROUNDS):
+        cloned.append(timed(lambda i=i: tenant_signup(
+            company_name=f"Bench {i}", subdomain=f"bench-clone-{i}", admin_name="Bench Admin",
+            email=f"admin{i}@bench.example", password="bench-password-2026")))
+        connection.set_schema_to_public()
+    for i in range(min(ROUNDS, 5)):
+        # The baseline: what signup would cost if it ran the migrations in the request.
+        tenant = Tenant(schema_name=f"t_bench_migrate_{i}", name=f"Migrated {i}", is_template=True)
+        migrated.append(timed(lambda tenant=tenant: tenant.save(verbosity=0)))
+        connection.set_schema_to_public()
+    Tenant.objects.filter(schema_name__startswith="t_bench").delete()
+
+    def p(values, q):
+        return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+    print(f"schema clone alone, {len(clone_only)} runs: "
+          f"p50 {p(clone_only, 50) * 1000:.0f} ms, p95 {p(clone_only, 95) * 1000:.0f} ms")
+    print(f"signup (clone template + admin user), {len(cloned)} runs: "
+          f"p50 {p(cloned, 50) * 1000:.0f} ms, p95 {p(cloned, 95) * 1000:.0f} ms")
+    print(f"baseline (create schema + run migrations), {len(migrated)} runs: "
+          f"p50 {p(migrated, 50) * 1000:.0f} ms, p95 {p(migrated, 95) * 1000:.0f} ms")
+    print(f"ratio clone / migrations (p50): {p(clone_only, 50) / p(migrated, 50):.2f}")
+    print(f"ratio whole signup / migrations (p50): {p(cloned, 50) / p(migrated, 50):.2f} "
+          f"(signup also hashes the admin's password: PBKDF2, about 0.2 s here)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
