@@ -35,7 +35,7 @@ migrate() {
     # The public schema and the platform rows must exist before tenant schemas can be enumerated.
     python manage.py migrate_schemas --shared
     python manage.py bootstrap_platform
-    python manage.py migrate_schemas --executor=multiprocessing
+    python manage.py migrate_schemas
 }
 
 healthcheck() {

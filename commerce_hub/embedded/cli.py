@@ -79,7 +79,7 @@ def run(port: int) -> int:
         print("Migrating the public schema, the template and every tenant ...")
         _manage(env, "migrate_schemas", "--shared", "-v", "0")
         _manage(env, "bootstrap_platform")
-        _manage(env, "migrate_schemas", "--executor=multiprocessing", "-v", "0")
+        _manage(env, "migrate_schemas", "-v", "0")
         _manage(env, "seed_demo", "--if-missing")
         processes.append(subprocess.Popen([PYTHON, "manage.py", "runserver", f"0.0.0.0:{port}"], env=env, cwd=BASE_DIR))
         processes.append(

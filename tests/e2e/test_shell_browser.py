@@ -107,3 +107,17 @@ def _signup_in_browser(page, port):
         connection.set_schema_to_public()
         for tenant in Tenant.objects.filter(schema_name="t_lofoten_e2e"):
             tenant.delete(force_drop=True)
+
+
+def test_company_search_updates_the_list_as_you_type(page, live_server_port, live_admin):
+    _sign_in(page, live_server_port)
+    page.locator(".sidebar").get_by_role("link", name="Companies").click()
+    rows = page.locator("#results tbody tr")
+    expect(rows).to_have_count(24)
+    page.get_by_label("Search").press_sequentially("fjord")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Fjordkraft Energi AS")
+    expect(page).to_have_url(re.compile(r"/crm/companies/\?q=fjord$"))
+    page.get_by_label("Search").fill("no-such-company")
+    page.get_by_label("Search").press("Enter")
+    expect(page.get_by_role("heading", name="No companies match")).to_be_visible()
