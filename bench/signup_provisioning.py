@@ -62,9 +62,17 @@ def main() -> int:
         for i in range(ROUNDS):
             cursor.execute(f'DROP SCHEMA "t_bench_raw_{i}" CASCADE')
     for i in range(ROUNDS):
-        cloned.append(timed(lambda i=i: tenant_signup(
-            company_name=f"Bench {i}", subdomain=f"bench-clone-{i}", admin_name="Bench Admin",
-            email=f"admin{i}@bench.example", password="bench-password-2026")))
+        cloned.append(
+            timed(
+                lambda i=i: tenant_signup(
+                    company_name=f"Bench {i}",
+                    subdomain=f"bench-clone-{i}",
+                    admin_name="Bench Admin",
+                    email=f"admin{i}@bench.example",
+                    password="bench-password-2026",
+                )
+            )
+        )
         connection.set_schema_to_public()
     for i in range(min(ROUNDS, 5)):
         # The baseline: what signup would cost if it ran the migrations in the request.
@@ -76,15 +84,23 @@ def main() -> int:
     def p(values, q):
         return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
-    print(f"schema clone alone, {len(clone_only)} runs: "
-          f"p50 {p(clone_only, 50) * 1000:.0f} ms, p95 {p(clone_only, 95) * 1000:.0f} ms")
-    print(f"signup (clone template + admin user), {len(cloned)} runs: "
-          f"p50 {p(cloned, 50) * 1000:.0f} ms, p95 {p(cloned, 95) * 1000:.0f} ms")
-    print(f"baseline (create schema + run migrations), {len(migrated)} runs: "
-          f"p50 {p(migrated, 50) * 1000:.0f} ms, p95 {p(migrated, 95) * 1000:.0f} ms")
+    print(
+        f"schema clone alone, {len(clone_only)} runs: "
+        f"p50 {p(clone_only, 50) * 1000:.0f} ms, p95 {p(clone_only, 95) * 1000:.0f} ms"
+    )
+    print(
+        f"signup (clone template + admin user), {len(cloned)} runs: "
+        f"p50 {p(cloned, 50) * 1000:.0f} ms, p95 {p(cloned, 95) * 1000:.0f} ms"
+    )
+    print(
+        f"baseline (create schema + run migrations), {len(migrated)} runs: "
+        f"p50 {p(migrated, 50) * 1000:.0f} ms, p95 {p(migrated, 95) * 1000:.0f} ms"
+    )
     print(f"ratio clone / migrations (p50): {p(clone_only, 50) / p(migrated, 50):.2f}")
-    print(f"ratio whole signup / migrations (p50): {p(cloned, 50) / p(migrated, 50):.2f} "
-          f"(signup also hashes the admin's password: PBKDF2, about 0.2 s here)")
+    print(
+        f"ratio whole signup / migrations (p50): {p(cloned, 50) / p(migrated, 50):.2f} "
+        f"(signup also hashes the admin's password: PBKDF2, about 0.2 s here)"
+    )
     return 0
 
 

@@ -56,6 +56,10 @@ def _terminate(processes: list[subprocess.Popen]) -> None:
             proc.kill()
 
 
+def _raise_keyboard_interrupt(*_args):
+    raise KeyboardInterrupt
+
+
 def run(port: int) -> int:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     if not port_is_free("0.0.0.0", port):  # noqa: S104 - the dev server listens on every interface
@@ -81,45 +85,15 @@ def run(port: int) -> int:
         _manage(env, "bootstrap_platform")
         _manage(env, "migrate_schemas", "-v", "0")
         _manage(env, "seed_demo", "--if-missing")
-        processes.append(subprocess.Popen([PYTHON, "manage.py", "runserver", f"0.0.0.0:{port}"], env=env, cwd=BASE_DIR))
-        processes.append(
-            subprocess.Popen(
-                [
-                    PYTHON,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "commerce_hub",
-                    "worker",
-                    "-Q",
-                    ",".join(QUEUES),
-                    "--concurrency",
-                    "2",
-                    "--loglevel",
-                    "INFO",
-                ],
-                env=env,
-                cwd=BASE_DIR,
-            )
-        )
-        processes.append(
-            subprocess.Popen(
-                [
-                    PYTHON,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "commerce_hub",
-                    "beat",
-                    "--loglevel",
-                    "INFO",
-                    "--schedule",
-                    str(DATA_DIR / "celerybeat-schedule"),
-                ],
-                env=env,
-                cwd=BASE_DIR,
-            )
-        )
+        celery = [PYTHON, "-m", "celery", "-A", "commerce_hub"]
+        commands = [
+            [PYTHON, "manage.py", "runserver", f"0.0.0.0:{port}"],
+            [*celery, "worker", "-Q", ",".join(QUEUES), "--concurrency", "2", "--loglevel", "INFO"],
+            [*celery, "beat", "--loglevel", "INFO", "--schedule", str(DATA_DIR / "celerybeat-schedule")],
+        ]
+        for command in commands:
+            # Own session: Ctrl-C reaches only this process, which then stops the children in order.
+            processes.append(subprocess.Popen(command, env=env, cwd=BASE_DIR, start_new_session=True))
         from commerce_hub.demo import DEMO_PASSWORD, DEMO_USERS
 
         time.sleep(2)
@@ -131,7 +105,9 @@ def run(port: int) -> int:
         print(f"  Emails are written to {DATA_DIR / 'mail'}")
         print("  Stop everything with Ctrl-C.")
         print("=" * 72 + "\n", flush=True)
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+        # Installed explicitly: a shell that starts us in the background leaves SIGINT ignored.
+        signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         while all(proc.poll() is None for proc in processes):
             time.sleep(0.5)
         failed = next(proc for proc in processes if proc.poll() is not None)
