@@ -8,7 +8,8 @@ from django.db import connection
 from django.utils import timezone
 
 from commerce_hub.accounts.models import User
-from crm.models import Company, Contact, Deal, DealStageChange, LifecycleStage, Pipeline, Stage
+from crm.defaults import LIFECYCLE_STAGES
+from crm.models import Company, Contact, Deal, DealStageChange, Pipeline, Stage
 
 NL_VAT = [
     "NL162275869B01",
@@ -105,6 +106,7 @@ TITLES = [
     "Sales Director",
     "Office Manager",
 ]
+LIFECYCLE_KEYS = [key for key, _label in LIFECYCLE_STAGES]
 DEAL_KINDS = [
     "Annual licence",
     "Onboarding package",
@@ -114,25 +116,17 @@ DEAL_KINDS = [
     "Enterprise plan",
 ]
 
-DEFAULT_STAGES = [
-    # name, probability, kind
-    ("Appointment scheduled", 20, Stage.Kind.OPEN),
-    ("Qualified to buy", 40, Stage.Kind.OPEN),
-    ("Presentation scheduled", 60, Stage.Kind.OPEN),
-    ("Decision maker bought-in", 80, Stage.Kind.OPEN),
-    ("Contract sent", 90, Stage.Kind.OPEN),
-    ("Closed won", 100, Stage.Kind.WON),
-    ("Closed lost", 0, Stage.Kind.LOST),
-]
-
 
 def default_pipeline_ensure() -> Pipeline:
-    pipeline = Pipeline.objects.filter(is_default=True).first()
+    """The default pipeline (migration crm.0003 creates it in every tenant; an admin may have replaced it)."""
+    pipeline = Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.first()
     if pipeline is None:
-        pipeline = Pipeline.objects.create(name="Sales pipeline", is_default=True)
+        from crm.defaults import PIPELINE_NAME, PIPELINE_STAGES
+
+        pipeline = Pipeline.objects.create(name=PIPELINE_NAME, is_default=True)
         Stage.objects.bulk_create(
             Stage(pipeline=pipeline, name=name, probability=Decimal(p), kind=kind, position=i)
-            for i, (name, p, kind) in enumerate(DEFAULT_STAGES)
+            for i, (name, p, kind) in enumerate(PIPELINE_STAGES)
         )
     return pipeline
 
@@ -164,7 +158,7 @@ def seed_realistic(pipeline: Pipeline) -> None:
                 language="nl",
                 currency="EUR",
                 owner=rng.choice(owners),
-                lifecycle_stage=rng.choice(LifecycleStage.values),
+                lifecycle_stage=rng.choice(LIFECYCLE_KEYS),
                 phone=f"+31 20 555 {1000 + i}",
             )
         )
@@ -181,7 +175,7 @@ def seed_realistic(pipeline: Pipeline) -> None:
                 language="nb",
                 currency="NOK",
                 owner=rng.choice(owners),
-                lifecycle_stage=rng.choice(LifecycleStage.values),
+                lifecycle_stage=rng.choice(LIFECYCLE_KEYS),
                 phone=f"+47 22 55 {10 + i} 00",
             )
         )
@@ -243,9 +237,10 @@ def _copy(table: str, columns: list[str], rows, total: int, ctx, label: str) -> 
 
     bar = tqdm(total=total, desc=label, unit="rows", disable=not ctx.progress, mininterval=0.5)
     with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        # Every CRM table has custom property values (JSON, NOT NULL); demo rows start with none.
+        with cursor.cursor.copy(f"COPY {table} ({', '.join([*columns, 'properties'])}) FROM STDIN") as copy:
             for n, row in enumerate(rows, 1):
-                copy.write_row(row)
+                copy.write_row((*row, "{}"))
                 if n % 10000 == 0:
                     bar.update(10000)
         bar.update(total - bar.n)
@@ -257,7 +252,7 @@ def seed_at_scale(ctx, pipeline: Pipeline) -> None:
     rng = random.Random(n)
     owner_ids = list(User.objects.values_list("id", flat=True)) + [None]
     stage_ids = list(pipeline.stages.values_list("id", flat=True))
-    lifecycle = LifecycleStage.values
+    lifecycle = LIFECYCLE_KEYS
     now = timezone.now()
     start_company = (Company.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     batch = now.strftime("%Y%m%d%H%M%S")

@@ -1,6 +1,22 @@
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 
-from crm.models import Company, Contact, Deal, Stage
+from crm.models import Company, Contact, Deal, LifecycleStage, Stage
+
+_LIFECYCLE_CACHE_KEY = "crm:lifecycle-labels"
+
+
+def lifecycle_labels() -> dict[str, str]:
+    """key -> label of every lifecycle stage, cached per tenant (index pages show one per row)."""
+    labels = cache.get(_LIFECYCLE_CACHE_KEY)
+    if labels is None:
+        labels = dict(LifecycleStage.objects.values_list("key", "label"))
+        cache.set(_LIFECYCLE_CACHE_KEY, labels, timeout=300)
+    return labels
+
+
+def lifecycle_labels_forget() -> None:
+    cache.delete(_LIFECYCLE_CACHE_KEY)
 
 
 def company_list(*, search: str = "") -> QuerySet[Company]:

@@ -1,20 +1,10 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from commerce_hub.organization.models import COUNTRY_CHOICES, CURRENCY_CHOICES
-
-
-class LifecycleStage(models.TextChoices):
-    SUBSCRIBER = "subscriber", _("Subscriber")
-    LEAD = "lead", _("Lead")
-    MQL = "mql", _("Marketing qualified lead")
-    SQL = "sql", _("Sales qualified lead")
-    OPPORTUNITY = "opportunity", _("Opportunity")
-    CUSTOMER = "customer", _("Customer")
-    EVANGELIST = "evangelist", _("Evangelist")
-    OTHER = "other", _("Other")
 
 
 class Company(models.Model):
@@ -27,9 +17,8 @@ class Company(models.Model):
     city = models.CharField(_("city"), max_length=100, blank=True)
     country = models.CharField(_("country"), max_length=2, choices=COUNTRY_CHOICES, default="NL")
     phone = models.CharField(_("phone"), max_length=40, blank=True)
-    lifecycle_stage = models.CharField(
-        _("lifecycle stage"), max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.LEAD
-    )
+    # The key of a LifecycleStage row: admins configure the stages, records keep the stable key.
+    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=40, default="lead")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -40,6 +29,8 @@ class Company(models.Model):
     )
     language = models.CharField(_("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en")
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    # Values of the admin-defined custom properties, keyed by PropertyDefinition.key (see crm.properties).
+    properties = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -49,6 +40,10 @@ class Company(models.Model):
         indexes = [
             models.Index(fields=["name", "id"], name="crm_company_name_id"),
             models.Index(fields=["-updated_at", "-id"], name="crm_company_updated"),
+            models.Index(fields=["lifecycle_stage", "owner", "-updated_at", "-id"], name="crm_company_stage_owner"),
+            models.Index(fields=["owner", "-updated_at", "-id"], name="crm_company_owner"),
+            models.Index(fields=["-created_at", "-id"], name="crm_company_created"),
+            GinIndex(fields=["properties"], name="crm_company_properties", opclasses=["jsonb_path_ops"]),
         ]
 
     def __str__(self):

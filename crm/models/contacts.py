@@ -1,10 +1,11 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models.companies import Company, LifecycleStage
+from crm.models.companies import Company
 
 
 class Contact(models.Model):
@@ -21,9 +22,8 @@ class Contact(models.Model):
         related_name="contacts",
         verbose_name=_("company"),
     )
-    lifecycle_stage = models.CharField(
-        _("lifecycle stage"), max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.LEAD
-    )
+    # The key of a LifecycleStage row: admins configure the stages, records keep the stable key.
+    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=40, default="lead")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -33,6 +33,7 @@ class Contact(models.Model):
         verbose_name=_("owner"),
     )
     language = models.CharField(_("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    properties = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -42,6 +43,10 @@ class Contact(models.Model):
         indexes = [
             models.Index(fields=["lifecycle_stage", "owner", "-updated_at", "-id"], name="crm_contact_stage_owner"),
             models.Index(fields=["-updated_at", "-id"], name="crm_contact_updated"),
+            models.Index(fields=["owner", "-updated_at", "-id"], name="crm_contact_owner"),
+            models.Index(fields=["-created_at", "-id"], name="crm_contact_created"),
+            models.Index(fields=["company"], name="crm_contact_company"),
+            GinIndex(fields=["properties"], name="crm_contact_properties", opclasses=["jsonb_path_ops"]),
         ]
 
     def __str__(self):

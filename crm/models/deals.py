@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -66,6 +67,7 @@ class Deal(models.Model):
     )
     company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="deals")
     contacts = models.ManyToManyField(Contact, blank=True, related_name="deals")
+    properties = models.JSONField(default=dict, blank=True)
     stage_changed_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -75,6 +77,10 @@ class Deal(models.Model):
         indexes = [
             models.Index(fields=["stage", "owner", "-updated_at", "-id"], name="crm_deal_stage_owner"),
             models.Index(fields=["-updated_at", "-id"], name="crm_deal_updated"),
+            models.Index(fields=["owner", "-updated_at", "-id"], name="crm_deal_owner"),
+            models.Index(fields=["-created_at", "-id"], name="crm_deal_created"),
+            models.Index(fields=["pipeline", "stage"], name="crm_deal_pipeline_stage"),
+            GinIndex(fields=["properties"], name="crm_deal_properties", opclasses=["jsonb_path_ops"]),
         ]
 
     def __str__(self):

@@ -1,0 +1,299 @@
+"""The fields of companies, contacts and deals, described once.
+
+Index columns, filters, sorting, CSV export and import, inline edit and bulk edit all read these specs, so a field
+behaves the same everywhere. Custom properties join as specs with keys "p:<key>".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import NumberFormatError, parse_decimal
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils import translation
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from commerce_hub.money import current_locale
+from commerce_hub.organization.models import COUNTRY_CHOICES
+from commerce_hub.validators import registration_number_normalize, vat_number_normalize
+
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    key: str
+    label: str
+    type: str  # text, email, choice, country, language, currency, lifecycle, owner, company, stage, date, money, ...
+    attr: str = ""  # model attribute ("" for custom properties)
+    required: bool = False
+    sortable: bool = True
+    editable: bool = True
+    default_column: bool = False
+    choices: tuple = field(default_factory=tuple)  # (value, label) for choice-like custom properties
+
+    @property
+    def is_custom(self) -> bool:
+        return self.key.startswith("p:")
+
+    @property
+    def property_key(self) -> str:
+        return self.key[2:]
+
+
+def _spec(key, label, type_, attr=None, **kw) -> FieldSpec:
+    return FieldSpec(key=key, label=label, type=type_, attr=attr or key, **kw)
+
+
+_L = gettext_lazy
+BUILTIN: dict[str, list[FieldSpec]] = {
+    "company": [
+        _spec("name", _L("Name"), "text", required=True, default_column=True),
+        _spec("domain", _L("Domain"), "domain", default_column=True),
+        _spec("vat_number", _L("VAT number"), "vat"),
+        _spec("registration_number", _L("Registration number"), "registration"),
+        _spec("address_line1", _L("Address"), "text"),
+        _spec("postal_code", _L("Postal code"), "text"),
+        _spec("city", _L("City"), "text", default_column=True),
+        _spec("country", _L("Country"), "country", default_column=True),
+        _spec("phone", _L("Phone"), "phone"),
+        _spec("lifecycle_stage", _L("Lifecycle stage"), "lifecycle", default_column=True),
+        _spec("owner", _L("Owner"), "owner", attr="owner_id", default_column=True),
+        _spec("language", _L("Preferred language"), "language"),
+        _spec("currency", _L("Currency"), "currency"),
+        _spec("created_at", _L("Created"), "datetime", editable=False),
+        _spec("updated_at", _L("Last modified"), "datetime", editable=False),
+    ],
+    "contact": [
+        _spec("first_name", _L("First name"), "text", required=True, default_column=True),
+        _spec("last_name", _L("Last name"), "text", default_column=True),
+        _spec("email", _L("Email"), "email", required=True, default_column=True),
+        _spec("phone", _L("Phone"), "phone"),
+        _spec("job_title", _L("Job title"), "text"),
+        _spec("company", _L("Company"), "company", attr="company_id", default_column=True),
+        _spec("lifecycle_stage", _L("Lifecycle stage"), "lifecycle", default_column=True),
+        _spec("owner", _L("Owner"), "owner", attr="owner_id", default_column=True),
+        _spec("language", _L("Preferred language"), "language"),
+        _spec("created_at", _L("Created"), "datetime", editable=False),
+        _spec("updated_at", _L("Last modified"), "datetime", editable=False),
+    ],
+    "deal": [
+        _spec("name", _L("Name"), "text", required=True, default_column=True),
+        _spec("amount", _L("Amount"), "money", default_column=True),
+        _spec("amount_currency", _L("Currency"), "currency"),
+        _spec("stage", _L("Stage"), "stage", attr="stage_id", required=True, default_column=True),
+        _spec("close_date", _L("Close date"), "date", default_column=True),
+        _spec("company", _L("Company"), "company", attr="company_id", default_column=True),
+        _spec("owner", _L("Owner"), "owner", attr="owner_id", default_column=True),
+        _spec("created_at", _L("Created"), "datetime", editable=False),
+        _spec("updated_at", _L("Last modified"), "datetime", editable=False),
+    ],
+}
+
+
+def specs_for(object_type: str, *, include_archived: bool = False) -> list[FieldSpec]:
+    from crm.models import PropertyDefinition
+
+    definitions = PropertyDefinition.objects.filter(object_type=object_type)
+    if not include_archived:
+        definitions = definitions.filter(is_archived=False)
+    custom = [
+        FieldSpec(
+            key=f"p:{d.key}",
+            label=d.label,
+            type=f"p_{d.type}",
+            choices=tuple((c["value"], c["label"]) for c in d.choices),
+        )
+        for d in definitions
+    ]
+    return BUILTIN[object_type] + custom
+
+
+def spec_map(object_type: str) -> dict[str, FieldSpec]:
+    return {s.key: s for s in specs_for(object_type)}
+
+
+# --- parsing: text from a form, a CSV cell or an inline edit, into the value to store ---------------------------
+
+
+def parse_decimal_localized(raw: str) -> Decimal:
+    """'1.234,50' in Dutch, '1 234,50' in Norwegian, '1,234.50' in English; plain '1234.50' everywhere."""
+    text = raw.strip().replace("\u00a0", " ").replace("\u202f", " ")
+    if re.fullmatch(r"-?\d+(\.\d+)?", text):
+        return Decimal(text)
+    try:
+        return parse_decimal(text.replace(" ", ""), locale=current_locale(), strict=True)
+    except (NumberFormatError, InvalidOperation) as exc:
+        raise ValidationError(_("“%(value)s” is not a number.") % {"value": raw}) from exc
+
+
+def parse_date_localized(raw: str) -> date:
+    """ISO dates everywhere, and the reader's own day-month-year order (31-12-2026, 31.12.2026, 31/12/2026)."""
+    text = raw.strip()
+    value = parse_date(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+    if value is None:
+        match = re.fullmatch(r"(\d{1,2})[-./](\d{1,2})[-./](\d{4})", text)
+        if match:
+            first, second, year = (int(g) for g in match.groups())
+            day, month = (second, first) if translation.get_language() == "en-us" else (first, second)
+            try:
+                value = date(year, month, day)
+            except ValueError:
+                value = None
+    if value is None:
+        raise ValidationError(_("“%(value)s” is not a date; use 2026-12-31 or 31-12-2026.") % {"value": raw})
+    return value
+
+
+def parse_value(spec: FieldSpec, raw, *, context: dict | None = None):
+    """Turn user input into the stored value, or raise ValidationError with a message for that field.
+
+    `context` carries what a lookup needs: {"country": ..., "pipeline": ...} for VAT numbers and stages.
+    """
+    context = context or {}
+    if isinstance(raw, str):
+        raw = raw.strip()
+    if raw in (None, ""):
+        if spec.required:
+            raise ValidationError(_("This field is required."))
+        return None if spec.type in {"owner", "company", "date", "money", "stage"} or spec.is_custom else ""
+    kind = spec.type
+    if kind == "text" or kind == "phone":
+        return str(raw)[:200]
+    if kind == "domain":
+        value = re.sub(r"^https?://", "", str(raw).lower()).strip("/")
+        if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", value):
+            raise ValidationError(_("“%(value)s” is not a domain like example.com.") % {"value": raw})
+        return value
+    if kind == "email":
+        value = str(raw).lower()
+        try:
+            validate_email(value)
+        except ValidationError as exc:
+            raise ValidationError(_("“%(value)s” is not a valid email address.") % {"value": raw}) from exc
+        return value
+    if kind == "vat":
+        return vat_number_normalize(str(raw), context.get("country", ""))
+    if kind == "registration":
+        return registration_number_normalize(str(raw), context.get("country", ""))
+    if kind == "country":
+        value = str(raw).upper()
+        labels = {str(label).lower(): code for code, label in COUNTRY_CHOICES}
+        value = labels.get(value.lower(), value)
+        if value not in dict(COUNTRY_CHOICES):
+            raise ValidationError(_("“%(value)s” is not a country we know.") % {"value": raw})
+        return value
+    if kind == "language":
+        value = str(raw).lower()
+        if value not in dict(settings.LANGUAGES):
+            raise ValidationError(_("Use one of: %(options)s.") % {"options": ", ".join(dict(settings.LANGUAGES))})
+        return value
+    if kind == "currency":
+        value = str(raw).upper()
+        if value not in settings.CURRENCIES:
+            raise ValidationError(_("“%(value)s” is not a currency we accept.") % {"value": raw})
+        return value
+    if kind == "lifecycle":
+        from crm.models import LifecycleStage
+
+        stages = {s.key: s.key for s in LifecycleStage.objects.filter(is_active=True)}
+        stages |= {s.label.lower(): s.key for s in LifecycleStage.objects.filter(is_active=True)}
+        key = stages.get(str(raw).lower()) or stages.get(str(raw))
+        if key is None:
+            raise ValidationError(_("“%(value)s” is not a lifecycle stage.") % {"value": raw})
+        return key
+    if kind == "owner":
+        from commerce_hub.accounts.models import User
+
+        user = (
+            User.objects.filter(is_active=True)
+            .filter(**({"pk": raw} if str(raw).isdigit() else {"email__iexact": raw}))
+            .first()
+        )
+        if user is None:
+            raise ValidationError(_("No active user “%(value)s”.") % {"value": raw})
+        return user.pk
+    if kind == "company":
+        from crm.models import Company
+
+        qs = (
+            Company.objects.filter(pk=raw)
+            if str(raw).isdigit()
+            else (
+                Company.objects.filter(domain__iexact=str(raw))
+                if "." in str(raw)
+                else Company.objects.filter(name__iexact=str(raw))
+            )
+        )
+        ids = list(qs.values_list("pk", flat=True)[:2])
+        if not ids:
+            raise ValidationError(_("No company “%(value)s”.") % {"value": raw})
+        if len(ids) > 1:
+            raise ValidationError(_("More than one company is called “%(value)s”; use its domain.") % {"value": raw})
+        return ids[0]
+    if kind == "stage":
+        from crm.models import Stage
+
+        pipeline = context.get("pipeline")
+        qs = Stage.objects.filter(pipeline=pipeline) if pipeline else Stage.objects.all()
+        stage = qs.filter(pk=raw).first() if str(raw).isdigit() else qs.filter(name__iexact=str(raw)).first()
+        if stage is None:
+            raise ValidationError(_("“%(value)s” is not a stage of this pipeline.") % {"value": raw})
+        return stage.pk
+    if kind == "date" or kind == "p_date":
+        value = raw if isinstance(raw, date) else parse_date_localized(str(raw))
+        return value if kind == "date" else value.isoformat()
+    if kind == "money":
+        value = raw if isinstance(raw, Decimal) else parse_decimal_localized(str(raw))
+        if value < 0 or value > MAX_AMOUNT:
+            raise ValidationError(_("Enter an amount between 0 and %(max)s.") % {"max": f"{MAX_AMOUNT:,.2f}"})
+        return value
+    if kind == "p_text":
+        return str(raw)[:1000]
+    if kind == "p_number":
+        value = raw if isinstance(raw, Decimal) else parse_decimal_localized(str(raw))
+        if abs(value) > Decimal("1e15"):
+            raise ValidationError(_("That number is too large."))
+        return str(value)
+    if kind == "p_boolean":
+        text = str(raw).strip().lower()
+        truthy = {"1", "true", "yes", "y", "ja", "j", "on"}
+        falsy = {"0", "false", "no", "n", "nee", "nei", "off"}
+        if text in truthy:
+            return True
+        if text in falsy:
+            return False
+        raise ValidationError(_("Use yes or no."))
+    if kind == "p_choice":
+        options = {str(v).lower(): v for v, _label in spec.choices} | {str(lbl).lower(): v for v, lbl in spec.choices}
+        value = options.get(str(raw).lower())
+        if value is None:
+            raise ValidationError(_("“%(value)s” is not one of the options.") % {"value": raw})
+        return value
+    if kind == "p_money":
+        amount_text, _sep, currency = str(raw).rpartition(" ")
+        if not amount_text:
+            amount_text, currency = currency, context.get("currency", "EUR")
+        amount = parse_decimal_localized(amount_text)
+        currency = currency.upper()
+        if currency not in settings.CURRENCIES:
+            raise ValidationError(_("“%(value)s” is not a currency we accept.") % {"value": currency})
+        if abs(amount) > MAX_AMOUNT:
+            raise ValidationError(_("That amount is too large."))
+        return {"amount": str(amount), "currency": currency}
+    raise ValidationError(_("This field cannot be set here."))
+
+
+def record_value(record, spec: FieldSpec):
+    if spec.is_custom:
+        return (record.properties or {}).get(spec.property_key)
+    if spec.type == "money":
+        return record.amount
+    return getattr(record, spec.attr)
