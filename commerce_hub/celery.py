@@ -42,7 +42,9 @@ class CommerceHubTask(TenantTask):
         headers = {**(options.pop("headers", None) or {}), "_schema_name": connection.schema_name}
         if not self.runs_in_public and headers["_schema_name"] == "public":
             raise TenantRequiredError(f"Task {self.name} was enqueued outside a tenant.")
-        transaction.on_commit(lambda: self.apply_async(args, kwargs, headers=headers, **options))
+        # robust: the change has committed; a broker outage must not turn it into an error page. Lost enqueues of
+        # domain events are picked up by the beat sweep; emails log the failure.
+        transaction.on_commit(lambda: self.apply_async(args, kwargs, headers=headers, **options), robust=True)
 
     def __call__(self, *args, **kwargs):
         if not self.runs_in_public and connection.schema_name == "public":

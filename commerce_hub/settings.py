@@ -172,6 +172,12 @@ LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
 LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", 900))
 INVITATION_VALID_DAYS = 7
 
+# Behind a reverse proxy: how many proxies append to X-Forwarded-For (the client address is that many hops from
+# the right), and whether the proxy reports HTTPS in X-Forwarded-Proto. Both stay off unless configured.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = SITE_SCHEME == "https"
 CSRF_COOKIE_SECURE = SITE_SCHEME == "https"

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from commerce_hub.access import require_perm
+from commerce_hub.dashboard import widgets_for
 
 # Commerce modules and their empty states. Each module's own app replaces its entry with real pages.
 MODULES = {
@@ -57,9 +58,7 @@ MODULES = {
 
 @require_perm()
 def home(request):
-    from crm.selectors import crm_dashboard_figures
-
-    return render(request, "home.html", {"figures": crm_dashboard_figures()})
+    return render(request, "home.html", {"widgets": widgets_for(request), "active_nav": "home"})
 
 
 def module_index(request, module: str):

@@ -20,11 +20,16 @@ def main() -> int:
             f"Python 3.11 or 3.12 is needed; `{sys.executable}` is {sys.version.split()[0]}. "
             f"Run `make {purpose} PYTHON=/path/to/python3.11`."
         )
+    try:
+        import ensurepip  # noqa: F401 - `python -m venv` needs it; Debian ships it separately
+    except ImportError:
+        packages.append(f"python3.{sys.version_info.minor}-venv")
     for lib, package in APT.items():
         if ctypes.util.find_library(lib) is None:
             packages.append(package)
     if purpose == "test" and not os.path.exists(os.environ.get("CHROMIUM", "/usr/bin/chromium")):
         packages.append("chromium")
+        problems.append("Browser tests need Debian's chromium at /usr/bin/chromium (or set CHROMIUM=/path/to/it).")
     if packages:
         problems.append(
             "Missing system packages (PDF rendering needs Pango and HarfBuzz; browser tests need chromium):\n"

@@ -5,9 +5,11 @@ Tenants: "alpha" (where most tests run), "bravo" (the other tenant of the cross-
 committed for a real Celery worker or the browser, cleaned after each such test).
 """
 
+import os
 import uuid
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
@@ -18,6 +20,11 @@ from commerce_hub.tenancy.models import Domain, Tenant
 from commerce_hub.tenancy.services import platform_bootstrap
 
 PASSWORD = "correct-horse-battery-9"
+
+# One test database per test process, so two suites on one machine (or one Postgres) never drop each other's.
+settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = (
+    f"test_{settings.DATABASES['default']['NAME']}_{os.getpid()}"
+)
 TENANTS = {"alpha": "Alpha Handel B.V.", "bravo": "Bravo Fjord AS", "live": "Live Test AS"}
 
 

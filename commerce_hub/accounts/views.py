@@ -1,8 +1,8 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from commerce_hub.access import get_for_user, require_perm
+from commerce_hub.accounts import selectors
 from commerce_hub.accounts.filters import AuditEntryFilter
 from commerce_hub.accounts.forms import (
     AcceptInvitationForm,
@@ -21,7 +22,8 @@ from commerce_hub.accounts.forms import (
 from commerce_hub.accounts.models import AuditEntry, Invitation, User
 from commerce_hub.accounts.services import users as user_services
 from commerce_hub.accounts.services.audit import audit_record
-from commerce_hub.accounts.throttle import login_clear_failures, login_is_locked, login_record_failure
+from commerce_hub.accounts.throttle import login_attempt_reserve, login_clear_failures
+from commerce_hub.forms import form_add_errors
 from commerce_hub.middleware import client_ip
 from commerce_hub.pagination import keyset_page
 
@@ -33,15 +35,16 @@ def login_view(request):
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email, ip = form.cleaned_data["email"], client_ip(request)
-        # Checked before the password, so a locked pair learns nothing from further guesses.
-        if login_is_locked(email, ip):
+        # Reserved before the password is checked, so a locked pair learns nothing from further guesses and
+        # parallel requests cannot all slip in under the limit.
+        allowed, first_refusal = login_attempt_reserve(email, ip)
+        if not allowed:
+            if first_refusal:
+                audit_record(actor=None, action="auth.locked_out", object_type="accounts.user", object_repr=email)
             form.add_error(None, _("Too many failed sign-in attempts. Wait 15 minutes or reset your password."))
             return render(request, "accounts/login.html", {"form": form}, status=429)
         user = authenticate(request, username=email, password=form.cleaned_data["password"])
         if user is None:
-            failures = login_record_failure(email, ip)
-            if failures == settings.LOGIN_FAILURE_LIMIT:
-                audit_record(actor=None, action="auth.locked_out", object_type="accounts.user", object_repr=email)
             form.add_error(None, _("That email and password do not match an active account."))
         else:
             login_clear_failures(email, ip)
@@ -97,8 +100,10 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         return super().render_to_response(context, **kwargs)
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        audit_record(actor=form.user, action="auth.password_reset", obj=form.user)
+        # The new password and its audit row commit together.
+        with transaction.atomic():
+            response = super().form_valid(form)
+            audit_record(actor=form.user, action="auth.password_reset", obj=form.user)
         return response
 
 
@@ -123,7 +128,7 @@ def invitation_accept(request, token: str):
                 language=form.cleaned_data["language"],
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            form_add_errors(form, exc)
         else:
             login(request, user, backend="commerce_hub.accounts.backends.RoleBackend")
             messages.success(request, _("Welcome aboard."))
@@ -138,10 +143,8 @@ def invitation_accept(request, token: str):
 
 @require_perm("accounts.manage_users")
 def user_list(request):
-    users = User.objects.order_by("-is_active", "full_name", "id")
-    invitations = Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True).select_related(
-        "invited_by"
-    )
+    users = selectors.user_list()
+    invitations = selectors.invitation_list_open().select_related("invited_by")
     return render(
         request,
         "accounts/users.html",
@@ -169,13 +172,12 @@ def user_invite(request):
                 ),
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
             return redirect("accounts:users")
-    users = User.objects.order_by("-is_active", "full_name", "id")
-    invitations = Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+    users = selectors.user_list()
+    invitations = selectors.invitation_list_open()
     return render(
         request,
         "accounts/users.html",
@@ -212,7 +214,7 @@ def user_detail(request, pk: int):
         else:
             messages.success(request, _("Role updated."))
             return redirect("accounts:user_detail", pk=user.pk)
-    entries = AuditEntry.objects.filter(object_type="accounts.user", object_id=str(user.pk))[:20]
+    entries = selectors.audit_entries_for_user(user)
     return render(
         request,
         "accounts/user_detail.html",

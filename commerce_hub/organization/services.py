@@ -88,7 +88,7 @@ def logo_validate(upload) -> str:
             image_format = image.format
             width, height = image.size
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
         raise ValidationError(_("Upload a PNG, JPEG or WebP image.")) from exc
     finally:
         upload.seek(0)

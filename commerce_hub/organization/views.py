@@ -6,17 +6,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from commerce_hub.access import require_perm
+from commerce_hub.forms import form_add_errors
 from commerce_hub.organization.forms import BrandingForm, ProfileForm
 from commerce_hub.organization.selectors import organization_profile_cached, organization_profile_get
 from commerce_hub.organization.services import branding_update, organization_profile_update
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @require_perm("accounts.manage_settings")
@@ -28,7 +21,7 @@ def profile(request):
         try:
             organization_profile_update(actor=request.user, data=dict(form.cleaned_data))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("Company profile saved."))
             return redirect("organization:profile")

@@ -21,10 +21,16 @@ class SignupForm(forms.Form):
     def clean_subdomain(self):
         return subdomain_validate(self.cleaned_data["subdomain"])
 
-    def clean_password(self):
-        password = self.cleaned_data["password"]
-        try:
-            password_validation.validate_password(password)
-        except ValidationError as exc:
-            raise ValidationError(exc.messages) from exc
-        return password
+    def clean(self):
+        data = super().clean()
+        password = data.get("password")
+        if password:
+            # Checked against the future admin too: a password close to their name or email is refused here.
+            from commerce_hub.accounts.models import User
+
+            provisional = User(email=data.get("email") or "", full_name=data.get("admin_name") or "")
+            try:
+                password_validation.validate_password(password, provisional)
+            except ValidationError as exc:
+                self.add_error("password", exc.messages)
+        return data

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, get_tenant_base_schema, schema_context
 
@@ -104,9 +104,13 @@ def tenant_signup(*, company_name: str, subdomain: str, admin_name: str, email: 
 
 
 def welcome_token_make(user) -> str:
-    # Bound to the user's last_login: once the link has been used, it stops working.
+    """A short-lived sign-in link for the admin who just signed up.
+
+    Bound to the tenant's schema (every cloned schema numbers its users from 1, so a user id alone would sign
+    someone in to another tenant) and to the user's last_login, so the link stops working once used.
+    """
     return signing.TimestampSigner(salt=WELCOME_SALT).sign_object(
-        {"uid": user.pk, "ll": user.last_login.isoformat() if user.last_login else ""}
+        {"s": connection.schema_name, "uid": user.pk, "ll": user.last_login.isoformat() if user.last_login else ""}
     )
 
 
@@ -116,6 +120,8 @@ def welcome_token_user(token: str):
     try:
         data = signing.TimestampSigner(salt=WELCOME_SALT).unsign_object(token, max_age=WELCOME_MAX_AGE_SECONDS)
     except signing.BadSignature:
+        return None
+    if data.get("s") != connection.schema_name:
         return None
     user = User.objects.filter(pk=data.get("uid"), is_active=True).first()
     if user is None:

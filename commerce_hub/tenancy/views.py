@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from commerce_hub.forms import form_add_errors
 from commerce_hub.tenancy.forms import SignupForm
 from commerce_hub.tenancy.services import tenant_signup
 
@@ -17,8 +18,7 @@ def signup(request):
         try:
             result = tenant_signup(**form.cleaned_data)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            form_add_errors(form, exc)
         else:
             return redirect(result.welcome_url)
     return render(request, "public/signup.html", {"form": form}, status=400 if form.errors else 200)

@@ -120,4 +120,4 @@ def test_company_search_updates_the_list_as_you_type(page, live_server_port, liv
     expect(page).to_have_url(re.compile(r"/crm/companies/\?q=fjord$"))
     page.get_by_label("Search").fill("no-such-company")
     page.get_by_label("Search").press("Enter")
-    expect(page.get_by_role("heading", name="No companies match")).to_be_visible()
+    expect(page.get_by_role("heading", name="Nothing matches this view")).to_be_visible()

@@ -204,3 +204,24 @@ def test_the_last_admin_cannot_be_demoted_or_deactivated(admin_client, admin_use
     user_deactivate(user=other_admin, actor=admin_user)
     admin_user.refresh_from_db()
     assert admin_user.role == Role.ADMIN and admin_user.is_active
+
+
+def test_parallel_attempts_cannot_exceed_the_limit(tenant_alpha, fresh_cache):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django_tenants.utils import schema_context
+
+    from commerce_hub.accounts.throttle import login_attempt_reserve
+
+    prefix = fresh_cache.key_prefix  # caches are per thread; give each thread this test's own prefix
+
+    def attempt(_n):
+        from django.core.cache import cache
+
+        cache.key_prefix = prefix
+        with schema_context("t_alpha"):
+            return login_attempt_reserve("lars@alpha.example", "203.0.113.7")[0]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(attempt, range(30)))
+    assert results.count(True) == 5 and results.count(False) == 25

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -30,10 +31,15 @@ def flaky_handler():
 def test_event_is_handed_to_the_worker_only_after_commit(
     tenant_alpha, flaky_handler, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
-        event = event_emit(name="test.happened", payload={"invoice": 7})
-        assert callbacks == []  # nothing leaves while the transaction is open
-    assert len(callbacks) == 1
+    sent = []
+    with mock.patch.object(deliver_event, "apply_async", lambda *a, **kw: sent.append((a, kw))):
+        with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+            event = event_emit(name="test.happened", payload={"invoice": 7})
+        assert sent == []  # nothing reaches the broker while the transaction is open
+        assert len(callbacks) == 1
+        callbacks[0]()  # what Django runs at commit
+    # Enqueued once, for this event, carrying the schema it was emitted in (not the one active at commit time).
+    assert sent == [(((event.pk,), {}), {"headers": {"_schema_name": "t_alpha"}})]
     delivery = Delivery.objects.get(event=event)
     assert (delivery.handler, delivery.status) == ("tests.flaky", Delivery.Status.PENDING)
 
@@ -51,8 +57,6 @@ def test_rolled_back_event_is_neither_stored_nor_delivered(
 def test_emit_outside_a_transaction_is_refused(tenant_alpha):
     # pytest-django wraps the test in a transaction; leave it to see the guard.
     assert connection.in_atomic_block
-    from unittest import mock
-
     with (
         mock.patch.object(type(connection), "in_atomic_block", False, create=True),
         pytest.raises(RuntimeError, match="inside the transaction"),

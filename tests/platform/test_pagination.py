@@ -57,4 +57,4 @@ def test_list_pages_paginate_and_search(admin_client):
     found = admin_client.get("/crm/companies/", {"q": "bergen"})
     assert [c.name for c in found.context["page"].rows] == ["Fjordkraft AS"]
     empty = admin_client.get("/crm/companies/", {"q": "nothing-like-this"})
-    assert "No companies match" in empty.content.decode()
+    assert "Nothing matches this view" in empty.content.decode()

@@ -147,3 +147,23 @@ def test_bad_accent_colour_is_refused(admin_client):
 
 def test_logo_is_404_when_there_is_none(admin_client):
     assert admin_client.get("/branding/logo/").status_code == 404
+
+
+def test_a_decompression_bomb_is_refused_not_a_server_error(admin_client):
+    # A valid PNG header that claims 30000 x 30000 pixels: Pillow refuses to open it.
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0))
+        + chunk(b"IEND", b"")
+    )
+    response = admin_client.post(
+        "/settings/branding/", {"accent_color": "#0f766e", "logo": SimpleUploadedFile("bomb.png", png)}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["logo"] == ["Upload a PNG, JPEG or WebP image."]

@@ -109,3 +109,38 @@ def test_signup_page_renders_on_the_public_site_only(public_client):
 
 def test_unknown_tenant_domain_is_404(db):
     assert Client(HTTP_HOST="nobody.localhost").get("/").status_code == 404
+
+
+def test_password_like_the_admins_name_is_refused_next_to_the_password(public_client):
+    response = public_client.post(
+        "/signup/", {**GOOD, "email": "marieke.jansen@kaas.example", "password": "mariekejansen"}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["password"] == ["The password is too similar to the email."]
+    assert not Tenant.objects.filter(schema_name="t_kaasmakerij").exists()
+
+
+def test_a_welcome_link_from_another_tenant_signs_nobody_in(public_client):
+    # Both admins are user 1 of their own schema and have never signed in: the link must still not cross over.
+    first = public_client.post("/signup/", {**GOOD, "subdomain": "victim-co"})
+    second = public_client.post("/signup/", {**GOOD, "subdomain": "evil-co", "email": "boss@evil.example"})
+    assert first.status_code == second.status_code == 302
+    evil_path = second["Location"].split("8000", 1)[1]
+    victim = Client(HTTP_HOST="victim-co.localhost")
+    response = victim.get(evil_path)
+    assert response["Location"] == "/login/"
+    assert victim.get("/settings/users/").status_code == 302  # still signed out
+
+
+def test_a_service_level_signup_failure_is_shown_on_the_form(public_client, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from commerce_hub.tenancy import views
+
+    def refuse(**kwargs):
+        raise ValidationError("Provisioning is paused for maintenance.")
+
+    monkeypatch.setattr(views, "tenant_signup", refuse)
+    response = public_client.post("/signup/", GOOD)
+    assert response.status_code == 400
+    assert "Provisioning is paused for maintenance." in response.content.decode()

@@ -115,7 +115,7 @@ def user_invite(*, email: str, full_name: str, role: str, actor: User, accept_ur
         Invitation.objects.filter(email=email, accepted_at__isnull=True, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
-        invitation = Invitation.objects.create(
+        invitation = _invitation_insert(
             email=email,
             full_name=full_name.strip(),
             role=role,
@@ -143,6 +143,14 @@ def user_invite(*, email: str, full_name: str, role: str, actor: User, accept_ur
             language=actor.language,
         )
     return invitation
+
+
+def _invitation_insert(**fields) -> Invitation:
+    try:
+        with transaction.atomic():
+            return Invitation.objects.create(**fields)
+    except IntegrityError as exc:  # another admin invited the same address at the same moment
+        raise ValidationError({"email": [_("An invitation to this address was just sent.")]}) from exc
 
 
 def invitation_revoke(*, invitation: Invitation, actor: User) -> None:

@@ -39,13 +39,15 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo tenant {domain_for(subdomain)} exists; leaving it as it is.")
             return
         started = time.perf_counter()
-        if not exists:
-            self._create_tenant(subdomain)
         context = demo.SeedContext(scale=scale, progress=not no_progress, stdout=self.stdout.write)
-        with schema_context(schema):
-            for name, seeder in demo.seeders():
-                self.stdout.write(f"  seeding {name} ...")
-                with transaction.atomic():
+        # One transaction: the schema, its users and its data appear together or not at all, so an interrupted
+        # run never leaves a half-built tenant that --if-missing would then keep forever.
+        with transaction.atomic():
+            if not exists:
+                self._create_tenant(subdomain)
+            with schema_context(schema):
+                for name, seeder in demo.seeders():
+                    self.stdout.write(f"  seeding {name} ...")
                     seeder(context)
         domain = Domain.objects.get(tenant__schema_name=schema, is_primary=True).domain
         self.stdout.write(
@@ -63,7 +65,7 @@ class Command(BaseCommand):
             email=admin_email,
             password=demo.DEMO_PASSWORD,
         )
-        with schema_context(result.tenant.schema_name), transaction.atomic():
+        with schema_context(result.tenant.schema_name):
             for email, name, role, language in demo.DEMO_USERS[1:]:
                 user_create(
                     email=email,
