@@ -88,8 +88,9 @@ class _IndexFilterSet(django_filters.FilterSet):
 def _user_choices():
     from commerce_hub.accounts.models import User
 
-    return [("none", _("Unassigned"))] + [(str(pk), name) for pk, name in
-                                          User.objects.filter(is_active=True).values_list("pk", "full_name")]
+    return [("none", _("Unassigned"))] + [
+        (str(pk), name) for pk, name in User.objects.filter(is_active=True).values_list("pk", "full_name")
+    ]
 
 
 def _custom_filter(spec: FieldSpec):
@@ -97,15 +98,20 @@ def _custom_filter(spec: FieldSpec):
     t = spec.type
     if t == "p_text":
         return django_filters.CharFilter(
-            label=spec.label, method=lambda qs, _n, v: qs.filter(**{f"properties__{key}__icontains": v}) if v else qs)
+            label=spec.label, method=lambda qs, _n, v: qs.filter(**{f"properties__{key}__icontains": v}) if v else qs
+        )
     if t == "p_choice":
         return django_filters.MultipleChoiceFilter(
-            label=spec.label, choices=list(spec.choices),
-            method=lambda qs, _n, v: qs.filter(**{f"properties__{key}__in": v}) if v else qs)
+            label=spec.label,
+            choices=list(spec.choices),
+            method=lambda qs, _n, v: qs.filter(**{f"properties__{key}__in": v}) if v else qs,
+        )
     if t == "p_boolean":
         return django_filters.ChoiceFilter(
-            label=spec.label, choices=[("yes", _("Yes")), ("no", _("No"))],
-            method=lambda qs, _n, v: qs.filter(**{f"properties__{key}": v == "yes"}) if v else qs)
+            label=spec.label,
+            choices=[("yes", _("Yes")), ("no", _("No"))],
+            method=lambda qs, _n, v: qs.filter(**{f"properties__{key}": v == "yes"}) if v else qs,
+        )
     if t in ("p_number", "p_money"):
         expr = sort_expression(spec)
 
@@ -127,9 +133,9 @@ def _custom_filter(spec: FieldSpec):
                 qs = qs.alias(**{f"_f_{key}": expr}).filter(**{f"_f_{key}__lte": v.stop})
             return qs
 
-        return django_filters.DateFromToRangeFilter(label=spec.label, method=by_dates,
-                                                    widget=django_filters.widgets.DateRangeWidget(
-                                                        attrs={"type": "date"}))
+        return django_filters.DateFromToRangeFilter(
+            label=spec.label, method=by_dates, widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
+        )
     return None
 
 
@@ -140,30 +146,38 @@ def _builtin_filter(spec: FieldSpec, object_type: str):
     if t == "country":
         return django_filters.MultipleChoiceFilter(field_name="country", choices=COUNTRY_CHOICES, label=spec.label)
     if t == "language":
-        return django_filters.MultipleChoiceFilter(field_name="language", choices=settings.LANGUAGES,
-                                                   label=spec.label)
+        return django_filters.MultipleChoiceFilter(field_name="language", choices=settings.LANGUAGES, label=spec.label)
     if t == "currency":
-        return django_filters.MultipleChoiceFilter(field_name=spec.attr,
-                                                   choices=[(c, c) for c in settings.CURRENCIES], label=spec.label)
+        return django_filters.MultipleChoiceFilter(
+            field_name=spec.attr, choices=[(c, c) for c in settings.CURRENCIES], label=spec.label
+        )
     if t == "lifecycle":
         return django_filters.MultipleChoiceFilter(
-            field_name="lifecycle_stage", label=spec.label,
-            choices=lambda: list(LifecycleStage.objects.values_list("key", "label")))
+            field_name="lifecycle_stage",
+            label=spec.label,
+            choices=lambda: list(LifecycleStage.objects.values_list("key", "label")),
+        )
     if t == "owner":
         return django_filters.MultipleChoiceFilter(label=spec.label, choices=_user_choices, method="filter_owner")
     if t == "company":
         return django_filters.CharFilter(field_name="company__name", lookup_expr="icontains", label=spec.label)
     if t == "stage":
         return django_filters.MultipleChoiceFilter(
-            field_name="stage_id", label=spec.label,
-            choices=lambda: [(str(pk), f"{pipeline} · {name}") for pk, name, pipeline in
-                             Stage.objects.values_list("pk", "name", "pipeline__name")])
+            field_name="stage_id",
+            label=spec.label,
+            choices=lambda: [
+                (str(pk), f"{pipeline} · {name}")
+                for pk, name, pipeline in Stage.objects.values_list("pk", "name", "pipeline__name")
+            ],
+        )
     if t == "money":
         return django_filters.RangeFilter(field_name="amount", label=spec.label)
     if t in ("date", "datetime"):
         return django_filters.DateFromToRangeFilter(
-            field_name=f"{spec.attr}__date" if t == "datetime" else spec.attr, label=spec.label,
-            widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}))
+            field_name=f"{spec.attr}__date" if t == "datetime" else spec.attr,
+            label=spec.label,
+            widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+        )
     return None
 
 
@@ -201,8 +215,9 @@ def _normalise_view(params: QueryDict, object_type: str, user) -> tuple[QueryDic
     view = params.get("view", "all")
     merged = QueryDict(mutable=True)
     if view.isdigit():
-        saved = SavedView.objects.filter(Q(owner=user) | Q(owner__isnull=True), pk=view,
-                                         object_type=object_type).first()
+        saved = SavedView.objects.filter(
+            Q(owner=user) | Q(owner__isnull=True), pk=view, object_type=object_type
+        ).first()
         if saved is None:
             view = "all"
         else:
@@ -216,7 +231,8 @@ def _normalise_view(params: QueryDict, object_type: str, user) -> tuple[QueryDic
 
 def index_query(object_type: str, params: QueryDict, user) -> IndexQuery:
     specs = specs_for(object_type)
-    by_key = {s.key: s for s in specs}
+    # Custom properties answer to "p:<key>" (their spec key) and "p_<key>" (their URL parameter name).
+    by_key = {s.key: s for s in specs} | {param_name(s): s for s in specs}
     params, view = _normalise_view(params, object_type, user)
     qs = MODELS[object_type].objects.select_related(*RELATED[object_type])
     if view == "mine":
@@ -238,13 +254,24 @@ def index_query(object_type: str, params: QueryDict, user) -> IndexQuery:
     sort_spec = by_key.get(sort.lstrip("-"))
     if sort_spec is None or not sort_spec.sortable:
         sort, sort_spec = default_sort, by_key[default_sort.lstrip("-")]
+    sort = ("-" if sort.startswith("-") else "") + sort_spec.key
     qs = qs.alias(_sort=sort_expression(sort_spec)).annotate(_sort_value=F("_sort"))
     ordering = ["-_sort_value", "-id"] if sort.startswith("-") else ["_sort_value", "id"]
-    requested = [k for k in params.get("cols", "").split(",") if k in by_key]
-    columns = [by_key[k] for k in requested] or [s for s in specs if s.default_column]
+    requested = [by_key[k] for k in params.get("cols", "").split(",") if k in by_key]
+    columns = list(dict.fromkeys(requested)) or [s for s in specs if s.default_column]
     active = sum(1 for name in filterset.filters if any(k.startswith(name) and params.get(k) for k in params))
-    return IndexQuery(object_type=object_type, specs=specs, filterset=filterset, queryset=qs, ordering=ordering,
-                      sort=sort, columns=columns, view=view, search=search, active_filters=active)
+    return IndexQuery(
+        object_type=object_type,
+        specs=specs,
+        filterset=filterset,
+        queryset=qs,
+        ordering=ordering,
+        sort=sort,
+        columns=columns,
+        view=view,
+        search=search,
+        active_filters=active,
+    )
 
 
 def query_string_without(params: QueryDict, *names: str) -> str:

@@ -104,7 +104,8 @@ def _count_per_pipeline(qs: QuerySet) -> Coalesce:
 
 def pipeline_list_with_counts() -> QuerySet[Pipeline]:
     # Subqueries rather than two joins: joining stages and deals together would multiply the rows counted.
-    return pipelines_ordered().annotate(
+    # In the admin's order (the one the up and down buttons change); the board puts the default first.
+    return Pipeline.objects.order_by("position", "id").annotate(
         stage_count=_count_per_pipeline(Stage.objects.all()), deal_count=_count_per_pipeline(Deal.objects.all())
     )
 

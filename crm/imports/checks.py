@@ -4,6 +4,7 @@ report showed, plus whatever changed in between (a contact saved by someone else
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -16,6 +17,29 @@ from crm.models import Company, Contact, Pipeline
 # Field types whose parsing queries the database: parsed once per distinct value, not once per row.
 _LOOKUP_TYPES = {"lifecycle", "owner", "company", "stage"}
 _DEFAULT_COUNTRY = Company._meta.get_field("country").default
+_DOMAIN_LIKE = re.compile(r"(https?://)?[a-z0-9-]+(\.[a-z0-9-]+)+/?", re.IGNORECASE)
+
+
+def _company_id(spec: FieldSpec, raw: str, *, context: dict) -> int:
+    """A company by domain when the cell looks like one ("acme.nl", "https://acme.nl/"), else by name.
+
+    Unlike a form, where a dot means a domain, a CSV cell often holds a legal name with dots ("Acme B.V."), so a
+    cell that is not shaped like a domain, or matches no domain, is looked up by name.
+    """
+    text = raw.strip()
+    if text.isdigit():
+        return parse_value(spec, text, context=context)
+    ids: list[int] = []
+    if _DOMAIN_LIKE.fullmatch(text):
+        domain = re.sub(r"^https?://", "", text.lower()).strip("/")
+        ids = list(Company.objects.filter(domain__iexact=domain).values_list("pk", flat=True)[:2])
+    if not ids:
+        ids = list(Company.objects.filter(name__iexact=text).values_list("pk", flat=True)[:2])
+    if not ids:
+        raise ValidationError(_("No company “%(value)s”.") % {"value": text})
+    if len(ids) > 1:
+        raise ValidationError(_("More than one company is called “%(value)s”; use its domain.") % {"value": text})
+    return ids[0]
 
 
 @dataclass
@@ -55,8 +79,9 @@ class RowChecker:
             return parse_value(spec, raw, context=context)
         memo_key = (spec.key, raw.strip().lower())
         if memo_key not in self._lookups:
+            parse = _company_id if spec.type == "company" else parse_value
             try:
-                self._lookups[memo_key] = (parse_value(spec, raw, context=context), None)
+                self._lookups[memo_key] = (parse(spec, raw, context=context), None)
             except ValidationError as exc:
                 self._lookups[memo_key] = (None, exc.messages)
         value, messages = self._lookups[memo_key]

@@ -33,9 +33,7 @@ def note_create(*, record: Model, body: str, author) -> Note:
     if not body:
         raise ValidationError({"body": [_("Write something first.")]})
     if len(body) > NOTE_MAX_LENGTH:
-        raise ValidationError(
-            {"body": [_("Keep a note under %(max)s characters.") % {"max": f"{NOTE_MAX_LENGTH:,}"}]}
-        )
+        raise ValidationError({"body": [_("Keep a note under %(max)s characters.") % {"max": f"{NOTE_MAX_LENGTH:,}"}]})
     with transaction.atomic():
         note = Note.objects.create(body=body, author=author, **_record_link(record))
         event_emit(name="note.created", payload={"id": note.pk, **_record_payload(record)})

@@ -22,8 +22,9 @@ def saved_view_create(*, object_type: str, name: str, query: str, shared: bool, 
         clash = SavedView.objects.filter(object_type=object_type, name__iexact=name, owner=owner)
         if clash.exists():
             raise ValidationError({"name": [_("You already have a view with this name.")]})
-        view = SavedView.objects.create(object_type=object_type, name=name, owner=owner, query=params.urlencode(),
-                                        created_by=actor)
+        view = SavedView.objects.create(
+            object_type=object_type, name=name, owner=owner, query=params.urlencode(), created_by=actor
+        )
         if shared:
             audit_record(actor=actor, action="crm.view_shared", obj=view)
     return view

@@ -93,8 +93,9 @@ _LINKS = {"company": "crm:company_detail", "contact": "crm:contact_detail", "dea
 def cell(record, spec: FieldSpec, object_type: str):
     """One index table cell; the record's name links to its page, a company cell to the company."""
     text = display_value(record, spec)
-    if spec.key in ("name", "first_name") or (object_type == "contact" and spec.key == "last_name"
-                                              and not record.first_name):
+    if spec.key in ("name", "first_name") or (
+        object_type == "contact" and spec.key == "last_name" and not record.first_name
+    ):
         return format_html('<a href="{}">{}</a>', reverse(_LINKS[object_type], args=[record.pk]), text or "—")
     if spec.type == "company" and record.company_id:
         return format_html('<a href="{}">{}</a>', reverse("crm:company_detail", args=[record.company_id]), text)

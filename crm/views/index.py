@@ -16,8 +16,9 @@ from commerce_hub.accounts.models import User
 from commerce_hub.accounts.services.audit import audit_record
 from commerce_hub.pagination import keyset_page
 from crm.index import DEFAULT_VIEWS, SaveViewForm, index_query, query_string_without
-from crm.models import LifecycleStage, SavedView, Stage
+from crm.models import CrmList, LifecycleStage, SavedView, Stage
 from crm.services import records as record_services
+from crm.services.lists import crm_list_add_members
 from crm.services.views import saved_view_create, saved_view_delete
 from crm.templatetags.crm import plain_value
 
@@ -40,16 +41,28 @@ def record_index(request, plural: str):
     page = keyset_page(index.queryset, ordering=index.ordering, cursor=request.GET.get("after"), size=PAGE_SIZE)
     saved = SavedView.objects.filter(Q(owner=request.user) | Q(owner__isnull=True), object_type=object_type)
     query = query_string_without(request.GET, "after")
-    return render(request, "crm/index.html", {
-        "object_type": object_type, "plural": plural, "title": TITLES[object_type], "index": index, "page": page,
-        "query": query, "query_without_sort": query_string_without(request.GET, "after", "sort"),
-        "query_without_view": query_string_without(request.GET, "after", "view"),
-        "default_views": DEFAULT_VIEWS, "saved_views": saved, "save_form": SaveViewForm(),
-        "users": User.objects.filter(is_active=True).order_by("full_name"),
-        "lifecycle_stages": LifecycleStage.objects.filter(is_active=True),
-        "stages": Stage.objects.select_related("pipeline") if object_type == "deal" else [],
-        "active_nav": plural,
-    })
+    return render(
+        request,
+        "crm/index.html",
+        {
+            "object_type": object_type,
+            "plural": plural,
+            "title": TITLES[object_type],
+            "index": index,
+            "page": page,
+            "query": query,
+            "query_without_sort": query_string_without(request.GET, "after", "sort"),
+            "query_without_view": query_string_without(request.GET, "after", "view"),
+            "default_views": DEFAULT_VIEWS,
+            "saved_views": saved,
+            "save_form": SaveViewForm(),
+            "users": User.objects.filter(is_active=True).order_by("full_name"),
+            "lifecycle_stages": LifecycleStage.objects.filter(is_active=True),
+            "stages": Stage.objects.select_related("pipeline") if object_type == "deal" else [],
+            "static_lists": CrmList.objects.filter(object_type=object_type, kind=CrmList.Kind.STATIC),
+            "active_nav": plural,
+        },
+    )
 
 
 @require_perm("accounts.view_crm")
@@ -60,8 +73,13 @@ def saved_view_save(request, plural: str):
     query = request.POST.get("query", "")
     if form.is_valid():
         try:
-            view = saved_view_create(object_type=object_type, name=form.cleaned_data["name"], query=query,
-                                     shared=form.cleaned_data["shared"], actor=request.user)
+            view = saved_view_create(
+                object_type=object_type,
+                name=form.cleaned_data["name"],
+                query=query,
+                shared=form.cleaned_data["shared"],
+                actor=request.user,
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -76,8 +94,12 @@ def saved_view_save(request, plural: str):
 @require_POST
 def saved_view_remove(request, plural: str, pk: int):
     object_type = _object_type(plural)
-    view = get_for_user(request.user, SavedView.objects.filter(
-        Q(owner=request.user) | Q(owner__isnull=True), object_type=object_type), "accounts.view_crm", pk=pk)
+    view = get_for_user(
+        request.user,
+        SavedView.objects.filter(Q(owner=request.user) | Q(owner__isnull=True), object_type=object_type),
+        "accounts.view_crm",
+        pk=pk,
+    )
     try:
         saved_view_delete(view=view, actor=request.user)
     except ValidationError as exc:
@@ -86,8 +108,12 @@ def saved_view_remove(request, plural: str, pk: int):
     return redirect(f"crm:{object_type}_list")
 
 
-BULK_ACTIONS = {"owner": "accounts.edit_crm", "lifecycle_stage": "accounts.edit_crm", "stage": "accounts.edit_crm",
-                "delete": "accounts.delete_crm"}
+BULK_ACTIONS = {
+    "owner": "accounts.edit_crm",
+    "lifecycle_stage": "accounts.edit_crm",
+    "stage": "accounts.edit_crm",
+    "delete": "accounts.delete_crm",
+}
 
 
 @require_perm("accounts.view_crm")
@@ -96,8 +122,13 @@ def bulk_action(request, plural: str):
     object_type = _object_type(plural)
     action = request.POST.get("action", "")
     back = f"{reverse(f'crm:{object_type}_list')}?{request.POST.get('query', '')}"
-    if action not in BULK_ACTIONS or (action == "stage" and object_type != "deal") or (
-            action == "lifecycle_stage" and object_type == "deal"):
+    if action.startswith("list:"):
+        return _add_to_list(request, object_type, action.removeprefix("list:"), back)
+    if (
+        action not in BULK_ACTIONS
+        or (action == "stage" and object_type != "deal")
+        or (action == "lifecycle_stage" and object_type == "deal")
+    ):
         messages.error(request, _("Choose an action."))
         return redirect(back)
     if not request.user.has_perm(BULK_ACTIONS[action]):
@@ -110,21 +141,49 @@ def bulk_action(request, plural: str):
     ids = list(model.objects.filter(pk__in=ids).values_list("pk", flat=True))
     if action == "delete":
         if request.POST.get("confirm") != "yes":
-            return render(request, "crm/bulk_delete_confirm.html", {
-                "plural": plural, "title": TITLES[object_type], "ids": ids, "count": len(ids),
-                "query": request.POST.get("query", ""), "active_nav": plural,
-                "records": model.objects.filter(pk__in=ids)[:20],
-            })
+            return render(
+                request,
+                "crm/bulk_delete_confirm.html",
+                {
+                    "plural": plural,
+                    "title": TITLES[object_type],
+                    "ids": ids,
+                    "count": len(ids),
+                    "query": request.POST.get("query", ""),
+                    "active_nav": plural,
+                    "records": model.objects.filter(pk__in=ids)[:20],
+                },
+            )
         count = record_services.records_bulk_delete(object_type=object_type, ids=ids, actor=request.user)
         messages.success(request, _("%(count)d records deleted.") % {"count": count})
         return redirect(back)
     try:
-        count = record_services.records_bulk_update(object_type=object_type, ids=ids, key=action,
-                                                    raw=request.POST.get("value", ""), actor=request.user)
+        count = record_services.records_bulk_update(
+            object_type=object_type, ids=ids, key=action, raw=request.POST.get("value", ""), actor=request.user
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("%(count)d records updated.") % {"count": count})
+    return redirect(back)
+
+
+def _add_to_list(request, object_type: str, list_id: str, back: str):
+    if not request.user.has_perm("accounts.edit_crm"):
+        raise PermissionDenied
+    crm_list = get_for_user(
+        request.user,
+        CrmList.objects.filter(object_type=object_type),
+        "accounts.edit_crm",
+        pk=int(list_id) if list_id.isdigit() else 0,
+    )
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()][:500]
+    try:
+        added = crm_list_add_members(crm_list=crm_list, record_ids=ids, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(count)d added to “%(name)s”.") % {"count": added, "name": crm_list.name})
     return redirect(back)
 
 
@@ -140,8 +199,12 @@ def export_csv(request, plural: str):
     index = index_query(object_type, request.GET, request.user)
     columns = index.columns if request.GET.get("columns") == "view" else index.specs
     writer = csv.writer(_Echo())
-    audit_record(actor=request.user, action="crm.exported", object_type=f"crm.{object_type}",
-                 after={"query": query_string_without(request.GET, "after"), "columns": [c.key for c in columns]})
+    audit_record(
+        actor=request.user,
+        action="crm.exported",
+        object_type=f"crm.{object_type}",
+        after={"query": query_string_without(request.GET, "after"), "columns": [c.key for c in columns]},
+    )
 
     def rows():
         yield "\ufeff" + writer.writerow(["id", *[str(c.label) for c in columns]])

@@ -95,8 +95,7 @@ def record_context(request, record: Model, object_type: str) -> dict:
     }
 
 
-def _badges(record: Model, object_type: str) -> list[dict]:
-    specs = spec_map(object_type)
+def _badges(record: Model, object_type: str, specs: dict[str, FieldSpec]) -> list[dict]:
     keys = {
         "company": ["lifecycle_stage", "country"],
         "contact": ["lifecycle_stage", "company"],
@@ -117,10 +116,11 @@ def _detail(request, object_type: str, pk: int):
     record = record_get(request, object_type, pk, VIEW)
     context = record_context(request, record, object_type)
     can_edit = context["can_edit"]
+    specs = specs_for(object_type)
     context |= {
         "title": record_title(record, object_type),
-        "badges": _badges(record, object_type),
-        "rows": [property_row(record, spec, can_edit=can_edit) for spec in specs_for(object_type)],
+        "badges": _badges(record, object_type, {spec.key: spec for spec in specs}),
+        "rows": [property_row(record, spec, can_edit=can_edit) for spec in specs],
         "tasks": record_tasks(record),
         "timeline": timeline_page(record, cursor=request.GET.get("cursor")),
         "note_form": NoteForm(prefix="note"),
@@ -281,7 +281,9 @@ def delete_consequences(object_type: str, counts: dict[str, int]) -> list[str]:
         if counts["deals"]:
             parts.append(ngettext("%(n)s deal", "%(n)s deals", counts["deals"]) % {"n": counts["deals"]})
         if parts:
-            linked = parts[0] if len(parts) == 1 else _("%(first)s and %(second)s") % {"first": parts[0], "second": parts[1]}
+            linked = (
+                parts[0] if len(parts) == 1 else _("%(first)s and %(second)s") % {"first": parts[0], "second": parts[1]}
+            )
             lines.append(_("%(linked)s will no longer be linked to this company.") % {"linked": linked})
             lines.append(_("The contacts and deals themselves are kept."))
         else:

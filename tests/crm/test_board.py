@@ -215,9 +215,7 @@ def test_sales_users_can_move(tenant_alpha, pipeline):
 
 def test_the_move_form_without_script_returns_to_the_board_with_a_message(admin_client, pipeline):
     deal = _deal(pipeline, "Qualified", "1000", name="Pilot")
-    response = admin_client.post(
-        f"/crm/deals/{deal.pk}/move/", {"stage": _stage(pipeline, "Lost").pk}, follow=True
-    )
+    response = admin_client.post(f"/crm/deals/{deal.pk}/move/", {"stage": _stage(pipeline, "Lost").pk}, follow=True)
     assert response.redirect_chain == [(f"/crm/deals/board/?pipeline={pipeline.pk}", 302)]
     assert "“Pilot” moved to Lost." in response.content.decode()
 

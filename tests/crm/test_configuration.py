@@ -88,6 +88,13 @@ def test_make_default_keeps_exactly_one_default(admin_client, pipeline):
     assert list(Pipeline.objects.filter(is_default=True)) == [pipeline]
 
 
+def test_reorder_pipelines(admin_client, pipeline):
+    second = services.pipeline_create(name="Renewals", actor=None)
+    admin_client.post(f"/crm/settings/pipelines/{second.pk}/move/", {"direction": "up"})
+    names = [p.name for p in admin_client.get("/crm/settings/pipelines/").context["pipelines"]]
+    assert names[-2:] == ["Renewals", "Partner sales"]
+
+
 def test_add_a_stage_with_probability_and_kind(admin_client, pipeline):
     response = admin_client.post(
         f"/crm/settings/pipelines/{pipeline.pk}/stages/",
@@ -180,9 +187,7 @@ def test_a_stage_in_the_deal_history_is_kept(admin_user, pipeline):
     deal_move_stage(deal=deal, stage_id=won.pk, actor=admin_user)
     with pytest.raises(ValidationError) as exc:
         services.stage_delete(stage=intro, actor=admin_user)
-    assert exc.value.messages == [
-        "2 stage changes in the deal history refer to this stage. Rename it instead."
-    ]
+    assert exc.value.messages == ["2 stage changes in the deal history refer to this stage. Rename it instead."]
 
 
 def test_the_last_stage_of_a_pipeline_stays(admin_user, pipeline):
