@@ -36,6 +36,7 @@ $(STAMP): pyproject.toml
 # Benchmarks print ratios against a baseline measured in the same run (see bench/).
 bench: $(STAMP)
 	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/signup_provisioning.py
+	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/crm_index.py
 
 clean-data:
 	@echo "This deletes the embedded database and Redis data in .data/."

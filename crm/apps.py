@@ -14,5 +14,10 @@ class CrmConfig(AppConfig):
         from commerce_hub.dashboard import register_widget
         from crm.selectors import crm_dashboard_figures
 
-        register_widget(name="crm-overview", order=10, permission="accounts.view_crm",
-                        template="crm/widgets/overview.html", context=lambda request: crm_dashboard_figures())
+        register_widget(
+            name="crm-overview",
+            order=10,
+            permission="accounts.view_crm",
+            template="crm/widgets/overview.html",
+            context=lambda request: crm_dashboard_figures(),
+        )

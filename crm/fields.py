@@ -98,20 +98,38 @@ BUILTIN: dict[str, list[FieldSpec]] = {
 }
 
 
-def specs_for(object_type: str, *, include_archived: bool = False) -> list[FieldSpec]:
+def _definitions(object_type: str) -> list[tuple]:
+    """(key, label, type, choices, archived) of the custom properties, cached per tenant: every index page, form
+    and import reads them, and they change only when an admin edits them (see specs_forget)."""
+    from django.core.cache import cache
+
     from crm.models import PropertyDefinition
 
-    definitions = PropertyDefinition.objects.filter(object_type=object_type)
-    if not include_archived:
-        definitions = definitions.filter(is_archived=False)
+    cache_key = f"crm:property-definitions:{object_type}"
+    rows = cache.get(cache_key)
+    if rows is None:
+        rows = list(
+            PropertyDefinition.objects.filter(object_type=object_type).values_list(
+                "key", "label", "type", "choices", "is_archived"
+            )
+        )
+        cache.set(cache_key, rows, timeout=3600)
+    return rows
+
+
+def specs_forget() -> None:
+    from django.core.cache import cache
+
+    cache.delete_many([f"crm:property-definitions:{t}" for t in BUILTIN])
+
+
+def specs_for(object_type: str, *, include_archived: bool = False) -> list[FieldSpec]:
     custom = [
         FieldSpec(
-            key=f"p:{d.key}",
-            label=d.label,
-            type=f"p_{d.type}",
-            choices=tuple((c["value"], c["label"]) for c in d.choices),
+            key=f"p:{key}", label=label, type=f"p_{kind}", choices=tuple((c["value"], c["label"]) for c in choices)
         )
-        for d in definitions
+        for key, label, kind, choices, archived in _definitions(object_type)
+        if include_archived or not archived
     ]
     return BUILTIN[object_type] + custom
 

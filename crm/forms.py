@@ -71,9 +71,19 @@ def _choices(spec: FieldSpec, record: Model | None, companies: list | None) -> l
         options = [("yes", _("Yes")), ("no", _("No"))]
     else:
         return None
-    if not spec.required:
+    if _may_be_empty(spec, record):
         options = [("", "—"), *options]
     return options
+
+
+def _may_be_empty(spec: FieldSpec, record: Model | None) -> bool:
+    """Whether "—" (no value) is a choice: not for fields every record has (country, language, lifecycle, stage),
+    except a new company's currency, which empty means "the country's currency"."""
+    if spec.required:
+        return False
+    if spec.type in ("owner", "company") or spec.is_custom:
+        return True
+    return spec.key == "currency" and record is None
 
 
 def _small_company_list() -> list | None:
@@ -193,8 +203,12 @@ class PropertyRow:
     editable: bool = False
 
 
-def field_display(record: Model, spec: FieldSpec) -> tuple[str, str, str]:
-    """(text, link, badge class) of one value in the reader's language: money, dates and labels formatted."""
+def field_display(record: Model, spec: FieldSpec, *, short: bool = False) -> tuple[str, str, str]:
+    """(text, link, badge class) of one value in the reader's language: money, dates and labels formatted.
+    `short` uses the compact date formats of index tables."""
+    date_format, datetime_format = (
+        ("SHORT_DATE_FORMAT", "SHORT_DATETIME_FORMAT") if short else ("DATE_FORMAT", "DATETIME_FORMAT")
+    )
     value = record_value(record, spec)
     if value in (None, "", {}):
         return "", "", ""
@@ -203,9 +217,9 @@ def field_display(record: Model, spec: FieldSpec) -> tuple[str, str, str]:
         if kind == "money":
             return money_format(value.amount, str(value.currency)), "", ""
         if kind == "date":
-            return formats.date_format(value, "DATE_FORMAT"), "", ""
+            return formats.date_format(value, date_format), "", ""
         if kind == "datetime":
-            return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT"), "", ""
+            return formats.date_format(timezone.localtime(value), datetime_format), "", ""
         if kind == "lifecycle":
             label = lifecycle_labels().get(value)
             return (_(label) if label else value), "", ""
@@ -214,7 +228,7 @@ def field_display(record: Model, spec: FieldSpec) -> tuple[str, str, str]:
         if kind == "company":
             return str(record.company), reverse("crm:company_detail", args=[record.company_id]), ""
         if kind == "stage":
-            return record.stage.name, "", f"stage-{record.stage.kind}"
+            return _(record.stage.name), "", f"stage-{record.stage.kind}"
         if kind == "email":
             return value, f"mailto:{value}", ""
         if kind == "phone":
@@ -232,7 +246,7 @@ def field_display(record: Model, spec: FieldSpec) -> tuple[str, str, str]:
         if kind == "p_number":
             return number_format(Decimal(str(value))), "", ""
         if kind == "p_date":
-            return formats.date_format(date.fromisoformat(value), "DATE_FORMAT"), "", ""
+            return formats.date_format(date.fromisoformat(value), date_format), "", ""
         if kind == "p_money":
             return money_format(Decimal(value["amount"]), value["currency"]), "", ""
     except (InvalidOperation, KeyError, TypeError, ValueError, AttributeError):

@@ -102,6 +102,7 @@ def _custom_filter(spec: FieldSpec):
         )
     if t == "p_choice":
         return django_filters.MultipleChoiceFilter(
+            distinct=False,
             label=spec.label,
             choices=list(spec.choices),
             method=lambda qs, _n, v: qs.filter(**{f"properties__{key}__in": v}) if v else qs,
@@ -144,25 +145,33 @@ def _builtin_filter(spec: FieldSpec, object_type: str):
     if t in ("text", "email", "domain", "phone", "vat", "registration"):
         return django_filters.CharFilter(field_name=spec.attr, lookup_expr="icontains", label=spec.label)
     if t == "country":
-        return django_filters.MultipleChoiceFilter(field_name="country", choices=COUNTRY_CHOICES, label=spec.label)
+        return django_filters.MultipleChoiceFilter(
+            distinct=False, field_name="country", choices=COUNTRY_CHOICES, label=spec.label
+        )
     if t == "language":
-        return django_filters.MultipleChoiceFilter(field_name="language", choices=settings.LANGUAGES, label=spec.label)
+        return django_filters.MultipleChoiceFilter(
+            distinct=False, field_name="language", choices=settings.LANGUAGES, label=spec.label
+        )
     if t == "currency":
         return django_filters.MultipleChoiceFilter(
-            field_name=spec.attr, choices=[(c, c) for c in settings.CURRENCIES], label=spec.label
+            distinct=False, field_name=spec.attr, choices=[(c, c) for c in settings.CURRENCIES], label=spec.label
         )
     if t == "lifecycle":
         return django_filters.MultipleChoiceFilter(
+            distinct=False,
             field_name="lifecycle_stage",
             label=spec.label,
             choices=lambda: list(LifecycleStage.objects.values_list("key", "label")),
         )
     if t == "owner":
-        return django_filters.MultipleChoiceFilter(label=spec.label, choices=_user_choices, method="filter_owner")
+        return django_filters.MultipleChoiceFilter(
+            distinct=False, label=spec.label, choices=_user_choices, method="filter_owner"
+        )
     if t == "company":
         return django_filters.CharFilter(field_name="company__name", lookup_expr="icontains", label=spec.label)
     if t == "stage":
         return django_filters.MultipleChoiceFilter(
+            distinct=False,
             field_name="stage_id",
             label=spec.label,
             choices=lambda: [

@@ -13,6 +13,7 @@ from crm.models import Company, Contact, Deal, Task
 ASSOCIATION_LIMIT = 100
 SEARCH_LIMIT = 10
 MY_TASKS_LIMIT = 500
+COMPLETED_LIMIT = 50
 
 
 def record_queryset(object_type: str) -> QuerySet:
@@ -95,10 +96,12 @@ class TaskGroup:
 
 
 def tasks_of_owner(*, owner, include_completed: bool = False) -> list[Task]:
+    """Open tasks (by due date), and with include_completed the most recently completed ones after them."""
     qs = Task.objects.filter(owner=owner).select_related("company", "contact", "deal")
-    if not include_completed:
-        qs = qs.filter(completed_at__isnull=True)
-    return list(qs.order_by("due_date", "id")[:MY_TASKS_LIMIT])
+    tasks = list(qs.filter(completed_at__isnull=True).order_by("due_date", "id")[:MY_TASKS_LIMIT])
+    if include_completed:
+        tasks += qs.filter(completed_at__isnull=False).order_by("-completed_at", "-id")[:COMPLETED_LIMIT]
+    return tasks
 
 
 def tasks_group_by_due(tasks: list[Task], *, today: date) -> list[TaskGroup]:
@@ -122,5 +125,4 @@ def tasks_group_by_due(tasks: list[Task], *, today: date) -> list[TaskGroup]:
         else:
             key = "upcoming"
         groups[key].tasks.append(task)
-    groups["completed"].tasks.sort(key=lambda t: t.completed_at, reverse=True)
     return [group for group in groups.values() if group.tasks]

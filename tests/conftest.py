@@ -7,8 +7,10 @@ committed for a real Celery worker or the browser, cleaned after each such test)
 
 import os
 import uuid
+from importlib import import_module
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -22,6 +24,8 @@ from commerce_hub.tenancy.services import platform_bootstrap
 PASSWORD = "correct-horse-battery-9"
 
 # One test database per test process, so two suites on one machine (or one Postgres) never drop each other's.
+# Likewise a cache key prefix per process, for every thread (a live server's threads have caches of their own).
+settings.CACHES["default"]["KEY_PREFIX"] = f"test{os.getpid()}"
 settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = (
     f"test_{settings.DATABASES['default']['NAME']}_{os.getpid()}"
 )
@@ -143,6 +147,14 @@ def live_tenant(django_db_blocker):
                 tables = [f'"{tenant.schema_name}"."{row[0]}"' for row in cursor.fetchall()]
                 if tables:
                     cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+            # Put back what every tenant starts with (the default pipeline and lifecycle stages).
+            with schema_context(tenant.schema_name):
+                import_module("crm.migrations.0003_default_stages").create_defaults(django_apps, None)
+            # And forget what this tenant cached, in any thread ("<schema>:<prefix>:..." keys).
+            client = cache._cache.get_client(write=True)
+            stale = list(client.scan_iter(match=f"{tenant.schema_name}:*", count=1000))
+            if stale:
+                client.delete(*stale)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from commerce_hub.accounts.services.audit import audit_record
+from crm.fields import specs_forget
 from crm.models import (
     Company,
     Contact,
@@ -425,6 +426,12 @@ def lifecycle_stage_delete(*, stage: LifecycleStage, actor) -> None:
 # --- custom properties -------------------------------------------------------------------------------------------
 
 
+def _properties_forget() -> None:
+    # As for lifecycle labels: now for this request, and after commit for everyone else.
+    specs_forget()
+    transaction.on_commit(specs_forget)
+
+
 def _parse_choice_lines(text: str, existing: list[dict] | None = None) -> list[dict]:
     """One option per line. Options already defined keep their stored value, so records keep pointing at them."""
     existing = existing or []
@@ -500,8 +507,16 @@ def property_create(
             raise ValidationError(
                 {
                     "key": [
-                        _("A %(object)s property with the internal name “%(key)s” already exists.")
-                        % {"object": ObjectType(object_type).label.lower(), "key": key}
+                        {
+                            ObjectType.COMPANY: _(
+                                "A company property with the internal name “%(key)s” already exists."
+                            ),
+                            ObjectType.CONTACT: _(
+                                "A contact property with the internal name “%(key)s” already exists."
+                            ),
+                            ObjectType.DEAL: _("A deal property with the internal name “%(key)s” already exists."),
+                        }[object_type]
+                        % {"key": key}
                     ]
                 }
             )
@@ -513,6 +528,7 @@ def property_create(
             choices=choices,
             position=_next_position(PropertyDefinition.objects.filter(object_type=object_type)),
         )
+        _properties_forget()
         audit_record(actor=actor, action="crm.property_created", obj=definition, after=_property_snapshot(definition))
     return definition
 
@@ -532,6 +548,7 @@ def property_update(
             locked.choices = _parse_choice_lines(choices_text, existing=locked.choices)
             fields.append("choices")
         locked.save(update_fields=fields)
+        _properties_forget()
         audit_record(
             actor=actor,
             action="crm.property_updated",
@@ -549,6 +566,7 @@ def property_set_archived(*, definition: PropertyDefinition, archived: bool, act
         before = {"is_archived": locked.is_archived}
         locked.is_archived = archived
         locked.save(update_fields=["is_archived"])
+        _properties_forget()
         audit_record(
             actor=actor,
             action="crm.property_archived" if archived else "crm.property_unarchived",
@@ -562,4 +580,5 @@ def property_set_archived(*, definition: PropertyDefinition, archived: bool, act
 def property_move(*, definition: PropertyDefinition, direction: str, actor) -> None:
     with transaction.atomic():
         _move(PropertyDefinition.objects.filter(object_type=definition.object_type), definition, direction)
+        _properties_forget()
         audit_record(actor=actor, action="crm.property_moved", obj=definition, after={"direction": direction})

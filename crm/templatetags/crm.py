@@ -1,20 +1,13 @@
-from decimal import Decimal
-
 from django import template
-from django.conf import settings
 from django.urls import reverse
-from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
-from commerce_hub.money import money_format, number_format
-from commerce_hub.organization.models import COUNTRY_CHOICES
 from crm.fields import FieldSpec, record_value
+from crm.forms import field_display
 from crm.selectors import lifecycle_labels
 
 register = template.Library()
-_COUNTRIES = dict(COUNTRY_CHOICES)
-_LANGUAGES = dict(settings.LANGUAGES)
 
 
 @register.filter
@@ -25,42 +18,8 @@ def lifecycle(key: str) -> str:
 
 
 def display_value(record, spec: FieldSpec) -> str:
-    """A field's value as text for a person reading the page, in their language."""
-    value = record_value(record, spec)
-    if value in (None, "", {}):
-        return ""
-    t = spec.type
-    if t == "owner":
-        return str(record.owner) if record.owner_id else ""
-    if t == "company":
-        return str(record.company) if record.company_id else ""
-    if t == "stage":
-        return gettext(record.stage.name)
-    if t == "lifecycle":
-        return lifecycle(value)
-    if t == "country":
-        return str(_COUNTRIES.get(value, value))
-    if t == "language":
-        return str(_LANGUAGES.get(value, value))
-    if t == "money":
-        return money_format(value.amount, str(value.currency))
-    if t == "datetime":
-        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
-    if t == "date":
-        return formats.date_format(value, "SHORT_DATE_FORMAT")
-    if t == "p_number":
-        return number_format(Decimal(value))
-    if t == "p_money":
-        return money_format(Decimal(value["amount"]), value["currency"])
-    if t == "p_boolean":
-        return gettext("Yes") if value else gettext("No")
-    if t == "p_choice":
-        return str(dict(spec.choices).get(value, value))
-    if t == "p_date":
-        from datetime import date
-
-        return formats.date_format(date.fromisoformat(value), "SHORT_DATE_FORMAT")
-    return str(value)
+    """A field's value as text for a person reading an index table, in their language."""
+    return field_display(record, spec, short=True)[0]
 
 
 def plain_value(record, spec: FieldSpec) -> str:

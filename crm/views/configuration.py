@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from commerce_hub.access import get_for_user, require_perm
+from commerce_hub.forms import form_add_errors
 from crm.models import LifecycleStage, ObjectType, Pipeline, PropertyDefinition, Stage
 from crm.selectors_board import (
     lifecycle_stages_with_usage,
@@ -75,13 +76,7 @@ class PropertyEditForm(forms.Form):
 
 
 def _apply_errors(form: forms.Form, exc: ValidationError, field_map: dict | None = None) -> None:
-    field_map = field_map or {}
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            field = field_map.get(field, field)
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+    form_add_errors(form, exc, field_map=field_map)
 
 
 def _ctx(tab: str, **extra) -> dict:
@@ -347,6 +342,23 @@ def lifecycle_delete(request, pk: int):
 # --- custom properties -------------------------------------------------------------------------------------------
 
 
+# Whole phrases per record type, so each language can word them its own way.
+LIST_TITLES = {
+    ObjectType.COMPANY: _L("Company properties"),
+    ObjectType.CONTACT: _L("Contact properties"),
+    ObjectType.DEAL: _L("Deal properties"),
+}
+NEW_TITLES = {
+    ObjectType.COMPANY: _L("New company property"),
+    ObjectType.CONTACT: _L("New contact property"),
+    ObjectType.DEAL: _L("New deal property"),
+}
+
+
+def _titles(object_type: str) -> dict:
+    return {"list_title": LIST_TITLES[object_type], "new_title": NEW_TITLES[object_type]}
+
+
 def _object_type(request) -> str:
     value = request.GET.get("object", "")
     return value if value in ObjectType.values else ObjectType.COMPANY
@@ -365,8 +377,8 @@ def property_list(request):
         _ctx(
             "properties",
             object_type=object_type,
-            object_label=ObjectType(object_type).label,
             object_types=ObjectType.choices,
+            **_titles(object_type),
             definitions=list(property_definitions(object_type=object_type)),
         ),
     )
@@ -396,7 +408,7 @@ def property_create(request):
     return render(
         request,
         "crm/configuration/property_form.html",
-        _ctx("properties", form=form, object_type=object_type, object_label=ObjectType(object_type).label),
+        _ctx("properties", form=form, object_type=object_type, **_titles(object_type)),
         status=400 if form.errors else 200,
     )
 
@@ -433,7 +445,7 @@ def property_edit(request, pk: int):
             form=form,
             definition=definition,
             object_type=definition.object_type,
-            object_label=ObjectType(definition.object_type).label,
+            **_titles(definition.object_type),
         ),
         status=400 if form.errors else 200,
     )

@@ -289,6 +289,10 @@ def test_company_page_lists_its_contacts_and_deals_and_adds_an_existing_contact(
     mover.refresh_from_db()
     assert mover.company == company
 
+    admin_client.post(f"/crm/companies/{company.pk}/contacts/{mover.pk}/remove/", **HTMX)
+    mover.refresh_from_db()
+    assert mover.company is None
+
 
 def test_contact_page_shows_its_company_and_deals(admin_client, contact, deal):
     deal.contacts.add(contact)

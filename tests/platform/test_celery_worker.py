@@ -30,7 +30,12 @@ def _database_url() -> str:
 @pytest.fixture(scope="module")
 def celery_worker(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_QUEUE_PREFIX": QUEUE_PREFIX}
+        env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(),
+            "CELERY_QUEUE_PREFIX": QUEUE_PREFIX,
+            "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+        }
     queues = ",".join(QUEUE_PREFIX + q for q in QUEUES)
     log = open(BASE_DIR / ".data" / "test-celery-worker.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
