@@ -138,4 +138,4 @@ def platform_bootstrap(*, base_domain: str | None = None) -> None:
     )
     Domain.objects.get_or_create(domain=base_domain, defaults={"tenant": public, "is_primary": True})
     if not Tenant.objects.filter(schema_name=get_tenant_base_schema()).exists():
-        Tenant(schema_name=get_tenant_base_schema(), name="Template", is_template=True).save()
+        Tenant(schema_name=get_tenant_base_schema(), name="Template", is_template=True).save(verbosity=0)

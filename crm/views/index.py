@@ -23,6 +23,11 @@ from crm.services.views import saved_view_create, saved_view_delete
 from crm.templatetags.crm import plain_value
 
 PLURAL = {"companies": "company", "contacts": "contact", "deals": "deal"}
+EMPTY_TITLES = {
+    "company": gettext_lazy("No companies yet"),
+    "contact": gettext_lazy("No contacts yet"),
+    "deal": gettext_lazy("No deals yet"),
+}
 TITLES = {"company": gettext_lazy("Companies"), "contact": gettext_lazy("Contacts"), "deal": gettext_lazy("Deals")}
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
@@ -48,6 +53,7 @@ def record_index(request, plural: str):
             "object_type": object_type,
             "plural": plural,
             "title": TITLES[object_type],
+            "empty_title": EMPTY_TITLES[object_type],
             "index": index,
             "page": page,
             "query": query,
