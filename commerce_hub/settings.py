@@ -71,6 +71,7 @@ TENANT_APPS = [
     "commerce_hub.events",
     "commerce_hub.organization",
     "crm",
+    "billing",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
