@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("commerce_hub.organization.urls")),
     path("", include("commerce_hub.events.urls")),
     path("crm/", include("crm.urls")),
+    path("billing/", include("billing.urls")),
     path("language/", views.language_set, name="language_set"),
     *[
         path(f"{module}/", views.module_index, {"module": module}, name=f"module_{module.replace('-', '_')}")

@@ -1,6 +1,6 @@
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Sum
 
 from crm.models import Company, Contact, Deal, LifecycleStage, Stage
 
@@ -18,27 +18,6 @@ def lifecycle_labels() -> dict[str, str]:
 
 def lifecycle_labels_forget() -> None:
     cache.delete(_LIFECYCLE_CACHE_KEY)
-
-
-def company_list(*, search: str = "") -> QuerySet[Company]:
-    qs = Company.objects.select_related("owner")
-    if search:
-        qs = qs.filter(Q(name__icontains=search) | Q(domain__icontains=search) | Q(city__icontains=search))
-    return qs
-
-
-def contact_list(*, search: str = "") -> QuerySet[Contact]:
-    qs = Contact.objects.select_related("company", "owner")
-    if search:
-        qs = qs.filter(Q(first_name__icontains=search) | Q(last_name__icontains=search) | Q(email__icontains=search))
-    return qs
-
-
-def deal_list(*, search: str = "") -> QuerySet[Deal]:
-    qs = Deal.objects.select_related("stage", "company", "owner")
-    if search:
-        qs = qs.filter(Q(name__icontains=search) | Q(company__name__icontains=search))
-    return qs
 
 
 EXACT_COUNT_BELOW = 100_000

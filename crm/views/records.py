@@ -13,8 +13,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from commerce_hub.access import get_for_user, require_perm
-from commerce_hub.pagination import keyset_page
-from crm import selectors
 from crm.fields import FieldSpec, spec_map, specs_for
 from crm.forms import (
     ContactPickForm,
@@ -40,31 +38,11 @@ from crm.selectors_records import (
 )
 from crm.services import associations
 from crm.services.records import record_create, record_delete, record_update
+from crm.panels import panels_for
 from crm.timeline import timeline_page
 
 VIEW, EDIT, DELETE = "accounts.view_crm", "accounts.edit_crm", "accounts.delete_crm"
 NAV = {"company": "companies", "contact": "contacts", "deal": "deals"}
-
-
-def _list(request, template, qs, ordering, nav):
-    search = request.GET.get("q", "").strip()[:100]
-    page = keyset_page(qs(search=search), ordering=ordering, cursor=request.GET.get("after"), size=50)
-    return render(request, template, {"page": page, "q": search, "active_nav": nav})
-
-
-@require_perm("accounts.view_crm")
-def company_list(request):
-    return _list(request, "crm/company_list.html", selectors.company_list, ["name", "id"], "companies")
-
-
-@require_perm("accounts.view_crm")
-def contact_list(request):
-    return _list(request, "crm/contact_list.html", selectors.contact_list, ["-updated_at", "-id"], "contacts")
-
-
-@require_perm("accounts.view_crm")
-def deal_list(request):
-    return _list(request, "crm/deal_list.html", selectors.deal_list, ["-updated_at", "-id"], "deals")
 
 
 # --- helpers shared with crm.views.activities ---------------------------------------------------------------------
@@ -123,6 +101,7 @@ def _detail(request, object_type: str, pk: int):
         "rows": [property_row(record, spec, can_edit=can_edit) for spec in specs],
         "tasks": record_tasks(record),
         "timeline": timeline_page(record, cursor=request.GET.get("cursor")),
+        "panels": panels_for(request, record, object_type),
         "note_form": NoteForm(prefix="note"),
         "task_form": TaskForm(prefix="task", initial={"owner": request.user.pk}),
         **record_associations(record, object_type),
