@@ -204,7 +204,7 @@ def seed_realistic(pipeline: Pipeline) -> None:
             stage = stages[(i * 3 + _n) % len(stages)]
             amount = Decimal(rng.randrange(24, 960) * 250 if company.currency == "NOK" else rng.randrange(12, 480) * 25)
             deal = Deal(
-                name=f"{company.name.split()[0]} – {rng.choice(DEAL_KINDS)}",
+                name=f"{rng.choice(DEAL_KINDS)} – {company.name}",
                 amount=amount,
                 amount_currency=company.currency,
                 pipeline=pipeline,
