@@ -4,3 +4,21 @@ from django.apps import AppConfig
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = "Billing"
+
+    def ready(self):
+        # Billing sits above the CRM: it adds its line items panel to the deal page; the CRM never imports billing.
+        from crm.panels import register_panel
+
+        def line_items_panel(request, record):
+            from billing.views.line_items import deal_panel_context
+
+            return deal_panel_context(request, record)
+
+        register_panel(
+            name="line-items",
+            object_type="deal",
+            order=10,
+            permission="accounts.view_crm",
+            template="billing/line_items/panel.html",
+            context=line_items_panel,
+        )

@@ -27,14 +27,17 @@ def _value(row, field: str):
 def _after(ordering: list[str], values: list) -> Q:
     """Rows after `values` in this ordering: a > x | (a = x & b > y) | (a = x & b = y & c > z) ...
 
-    Sort fields must be NOT NULL (the pk last); that keeps the comparison a plain index range scan.
+    Sort fields must be NOT NULL (the pk last). The redundant leading `a >= x` lets Postgres start an index range
+    scan at the cursor instead of reading and discarding every earlier row.
     """
     condition = Q(pk__in=[])
     for i, field in enumerate(ordering):
         equal_prefix = {prior.lstrip("-"): values[j] for j, prior in enumerate(ordering[:i])}
         op = "lt" if field.startswith("-") else "gt"
         condition |= Q(**equal_prefix, **{f"{field.lstrip('-')}__{op}": values[i]})
-    return condition
+    first = ordering[0]
+    bound = "lte" if first.startswith("-") else "gte"
+    return Q(**{f"{first.lstrip('-')}__{bound}": values[0]}) & condition
 
 
 def keyset_page(queryset: QuerySet, *, ordering: list[str], cursor: str | None, size: int = 50) -> Page:
@@ -43,17 +46,21 @@ def keyset_page(queryset: QuerySet, *, ordering: list[str], cursor: str | None, 
     values = None
     if cursor:
         try:
-            values = signing.loads(cursor, salt=_SALT)
+            payload = signing.loads(cursor, salt=_SALT)
         except signing.BadSignature:
-            values = None
-    if values is not None and len(values) == len(ordering):
+            payload = None
+        # A cursor belongs to one ordering: one from another sort of the same page starts over at page one.
+        if isinstance(payload, dict) and payload.get("o") == ordering and len(payload.get("v", [])) == len(ordering):
+            values = payload["v"]
+    if values is not None:
         qs = qs.filter(_after(ordering, values))
     rows = list(qs[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]
     next_cursor = None
     if has_more and rows:
-        next_cursor = signing.dumps([_serial(_value(rows[-1], f.lstrip("-"))) for f in ordering], salt=_SALT)
+        last = [_serial(_value(rows[-1], f.lstrip("-"))) for f in ordering]
+        next_cursor = signing.dumps({"o": ordering, "v": last}, salt=_SALT)
     return Page(rows=rows, next_cursor=next_cursor, is_first=values is None)
 
 

@@ -22,9 +22,11 @@ from django.utils.translation import gettext_lazy
 
 from commerce_hub.money import current_locale
 from commerce_hub.organization.models import COUNTRY_CHOICES
+from commerce_hub.text import is_id
 from commerce_hub.validators import registration_number_normalize, vat_number_normalize
 
 MAX_AMOUNT = Decimal("999999999999.99")
+ALWAYS_SET = {"lifecycle", "country", "language", "currency"}
 
 
 @dataclass(frozen=True)
@@ -147,9 +149,12 @@ def parse_decimal_localized(raw: str) -> Decimal:
     if re.fullmatch(r"-?\d+(\.\d+)?", text):
         return Decimal(text)
     try:
-        return parse_decimal(text.replace(" ", ""), locale=current_locale(), strict=True)
+        value = parse_decimal(text.replace(" ", ""), locale=current_locale(), strict=True)
     except (NumberFormatError, InvalidOperation) as exc:
         raise ValidationError(_("“%(value)s” is not a number.") % {"value": raw}) from exc
+    if not value.is_finite():  # Babel reads "NaN" and "Infinity" as numbers
+        raise ValidationError(_("“%(value)s” is not a number.") % {"value": raw})
+    return value
 
 
 def parse_date_localized(raw: str) -> date:
@@ -179,7 +184,8 @@ def parse_value(spec: FieldSpec, raw, *, context: dict | None = None):
     if isinstance(raw, str):
         raw = raw.strip()
     if raw in (None, ""):
-        if spec.required:
+        # Fields that always hold a value (a stage, a country, a currency...) cannot be emptied either.
+        if spec.required or spec.type in ALWAYS_SET:
             raise ValidationError(_("This field is required."))
         return None if spec.type in {"owner", "company", "date", "money", "stage"} or spec.is_custom else ""
     kind = spec.type
@@ -232,7 +238,7 @@ def parse_value(spec: FieldSpec, raw, *, context: dict | None = None):
 
         user = (
             User.objects.filter(is_active=True)
-            .filter(**({"pk": raw} if str(raw).isdigit() else {"email__iexact": raw}))
+            .filter(**({"pk": raw} if is_id(raw) else {"email__iexact": raw}))
             .first()
         )
         if user is None:
@@ -243,7 +249,7 @@ def parse_value(spec: FieldSpec, raw, *, context: dict | None = None):
 
         qs = (
             Company.objects.filter(pk=raw)
-            if str(raw).isdigit()
+            if is_id(raw)
             else (
                 Company.objects.filter(domain__iexact=str(raw))
                 if "." in str(raw)
@@ -261,7 +267,7 @@ def parse_value(spec: FieldSpec, raw, *, context: dict | None = None):
 
         pipeline = context.get("pipeline")
         qs = Stage.objects.filter(pipeline=pipeline) if pipeline else Stage.objects.all()
-        stage = qs.filter(pk=raw).first() if str(raw).isdigit() else qs.filter(name__iexact=str(raw)).first()
+        stage = qs.filter(pk=raw).first() if is_id(raw) else qs.filter(name__iexact=str(raw)).first()
         if stage is None:
             raise ValidationError(_("“%(value)s” is not a stage of this pipeline.") % {"value": raw})
         return stage.pk

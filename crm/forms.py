@@ -23,7 +23,7 @@ from commerce_hub.accounts.models import User
 from commerce_hub.money import money_format, number_format
 from commerce_hub.organization.models import COUNTRY_CHOICES, CURRENCY_CHOICES
 from crm.fields import FieldSpec, record_value
-from crm.models import Company, LifecycleStage, Stage
+from crm.models import Company, LifecycleStage, Pipeline, Stage
 from crm.selectors import lifecycle_labels
 
 # Up to this many companies a company field is a select; beyond it, a text box with suggestions as you type
@@ -43,9 +43,9 @@ def stage_choices(record: Model | None) -> list[tuple[str, str]]:
     if record is not None and getattr(record, "pipeline_id", None):
         stages = Stage.objects.filter(pipeline_id=record.pipeline_id)
     else:
-        from crm.demo_data import default_pipeline_ensure
-
-        stages = default_pipeline_ensure().stages.all()
+        # Reading a form never creates anything: with no pipeline the choice is simply empty.
+        pipeline = Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.first()
+        stages = pipeline.stages.all() if pipeline else Stage.objects.none()
     return [(str(s.pk), s.name) for s in stages.order_by("position", "id")]
 
 

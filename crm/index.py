@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from commerce_hub.organization.models import COUNTRY_CHOICES
+from commerce_hub.text import clean_search, is_id
 from crm.fields import FieldSpec, specs_for
 from crm.models import Company, Contact, Deal, LifecycleStage, SavedView, Stage
 
@@ -223,7 +224,7 @@ def _normalise_view(params: QueryDict, object_type: str, user) -> tuple[QueryDic
     """Apply a default or saved view: its query string is the base, explicit parameters win."""
     view = params.get("view", "all")
     merged = QueryDict(mutable=True)
-    if view.isdigit():
+    if is_id(view):
         saved = SavedView.objects.filter(
             Q(owner=user) | Q(owner__isnull=True), pk=view, object_type=object_type
         ).first()
@@ -250,14 +251,19 @@ def index_query(object_type: str, params: QueryDict, user) -> IndexQuery:
         qs = qs.filter(owner__isnull=True)
     elif view == "recent":
         qs = qs.filter(created_at__gte=timezone.now() - timedelta(days=RECENT_DAYS))
-    search = params.get("q", "").strip()[:100]
+    search = clean_search(params.get("q", ""))
     if search:
         condition = Q()
         for name in SEARCH_FIELDS[object_type]:
             condition |= Q(**{f"{name}__icontains": search})
         qs = qs.filter(condition)
     filterset = filterset_class(object_type, specs)(params, queryset=qs)
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else qs
+    # A filter that cannot be applied (a bad date, an owner who left) shows nothing rather than everything: an
+    # export or a dynamic list must never widen silently. The form shows why.
+    if filterset.is_bound and not filterset.is_valid():
+        qs = qs.none()
+    elif filterset.is_bound:
+        qs = filterset.qs
     default_sort = "-created_at" if view == "recent" else DEFAULT_SORT[object_type]
     sort = params.get("sort", default_sort)
     sort_spec = by_key.get(sort.lstrip("-"))

@@ -9,6 +9,7 @@ from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Coalesce, RowNumber
 from djmoney.money import Money
 
+from commerce_hub.text import is_id
 from crm.models import Company, Contact, Deal, LifecycleStage, Pipeline, PropertyDefinition, Stage
 
 # Cards shown per column; the rest are one click away in the table view, filtered by stage.
@@ -40,7 +41,7 @@ def pipelines_ordered() -> QuerySet[Pipeline]:
 def board_pipeline(*, pipeline_id) -> Pipeline | None:
     """The pipeline asked for, or the default one; None when the tenant has no pipeline at all."""
     qs = pipelines_ordered()
-    if pipeline_id is not None and str(pipeline_id).isdigit():
+    if pipeline_id is not None and is_id(pipeline_id):
         found = qs.filter(pk=int(pipeline_id)).first()
         if found is not None:
             return found

@@ -8,6 +8,7 @@ from datetime import date
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from commerce_hub.text import clean_search
 from crm.models import Company, Contact, Deal, Task
 
 ASSOCIATION_LIMIT = 100
@@ -51,7 +52,7 @@ def record_tasks(record: Model) -> list[Task]:
 
 
 def contact_search(*, search: str, exclude: QuerySet | None = None) -> list[Contact]:
-    search = search.strip()[:100]
+    search = clean_search(search)
     if not search:
         return []
     words = search.split()
@@ -64,7 +65,7 @@ def contact_search(*, search: str, exclude: QuerySet | None = None) -> list[Cont
 
 
 def company_search(*, search: str) -> list[Company]:
-    search = search.strip()[:100]
+    search = clean_search(search)
     if not search:
         return []
     qs = Company.objects.filter(Q(name__icontains=search) | Q(domain__icontains=search))

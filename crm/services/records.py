@@ -81,6 +81,7 @@ def _check_unique_email(email: str, exclude_pk: int | None) -> None:
 
 
 def record_create(*, object_type: str, data: dict, actor) -> Model:
+    data = {k: v for k, v in data.items() if not (object_type == "company" and k == "currency" and v in ("", None))}
     values = _parse(object_type, data, None)
     model = MODELS[object_type]
     record = model()
@@ -181,9 +182,16 @@ def records_bulk_update(*, object_type: str, ids: list[int], key: str, raw, acto
         qs = model.objects.filter(pk__in=ids)
         if key == "stage":
             stage = Stage.objects.get(pk=value)
-            qs = qs.filter(pipeline_id=stage.pipeline_id).exclude(stage_id=stage.pk)
-            moved = list(qs.values_list("pk", "stage_id"))
-            count = qs.update(stage_id=stage.pk, stage_changed_at=now, updated_at=now)
+            # Locked first, so a drag on the board between reading and writing cannot make the history lie.
+            moved = list(
+                qs.filter(pipeline_id=stage.pipeline_id)
+                .exclude(stage_id=stage.pk)
+                .select_for_update()
+                .values_list("pk", "stage_id")
+            )
+            count = Deal.objects.filter(pk__in=[pk for pk, _old in moved]).update(
+                stage_id=stage.pk, stage_changed_at=now, updated_at=now
+            )
             DealStageChange.objects.bulk_create(
                 DealStageChange(deal_id=pk, from_stage_id=old, to_stage_id=stage.pk, changed_at=now, changed_by=actor)
                 for pk, old in moved

@@ -17,14 +17,17 @@ def saved_view_create(*, object_type: str, name: str, query: str, shared: bool, 
     for key in _TRANSIENT:
         params.pop(key, None)
     name = name.strip()
+    query = params.urlencode()
+    if len(query) > SavedView._meta.get_field("query").max_length:
+        raise ValidationError({"name": [_("This view has too many filters to save; remove some first.")]})
+    if shared and not actor.has_perm("accounts.edit_crm"):
+        raise ValidationError({"shared": [_("Your role cannot share views with the team.")]})
     owner = None if shared else actor
     with transaction.atomic():
         clash = SavedView.objects.filter(object_type=object_type, name__iexact=name, owner=owner)
         if clash.exists():
             raise ValidationError({"name": [_("You already have a view with this name.")]})
-        view = SavedView.objects.create(
-            object_type=object_type, name=name, owner=owner, query=params.urlencode(), created_by=actor
-        )
+        view = SavedView.objects.create(object_type=object_type, name=name, owner=owner, query=query, created_by=actor)
         if shared:
             audit_record(actor=actor, action="crm.view_shared", obj=view)
     return view

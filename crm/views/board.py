@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from commerce_hub.access import get_for_user, require_perm
+from commerce_hub.text import is_id
 from crm.models import Deal
 from crm.selectors_board import (
     BOARD_CARD_LIMIT,
@@ -68,7 +69,7 @@ def deal_move(request, pk: int):
     board_url = f"{reverse('crm:deal_board')}?pipeline={deal.pipeline_id}"
     stage_id = request.POST.get("stage", "")
     try:
-        if not stage_id.isdigit():
+        if not is_id(stage_id):
             raise ValidationError(_("Choose a stage."))
         moved = deal_move_stage(deal=deal, stage_id=int(stage_id), actor=request.user)
     except ValidationError as exc:

@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseClientRefresh
 from commerce_hub.access import get_for_user, require_perm
 from commerce_hub.money import number_format
 from commerce_hub.pagination import keyset_page
+from commerce_hub.text import csv_safe
 from crm.fields import specs_for
 from crm.imports import MAX_ROWS, PREVIEW_ROWS
 from crm.imports import selectors as import_selectors
@@ -208,11 +209,6 @@ def import_run(request, pk: int):
     return redirect("crm:import_detail", job.pk)
 
 
-def _csv_safe(value: str) -> str:
-    # A cell starting with = + - or @ is a formula to a spreadsheet; the report hands back what users uploaded.
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
-
-
 class _Echo:
     def write(self, value):
         return value
@@ -229,7 +225,7 @@ def import_errors_csv(request, pk: int):
         yield "\ufeff"  # Excel reads the file as UTF-8 only with the byte-order mark
         yield writer.writerow([_("Row"), _("Column"), _("Value"), _("Reason")])
         for error in import_selectors.import_job_errors(job=job).iterator(chunk_size=2000):
-            yield writer.writerow([error.row_number, _csv_safe(error.column), _csv_safe(error.value), error.message])
+            yield writer.writerow([error.row_number, csv_safe(error.column), csv_safe(error.value), error.message])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'

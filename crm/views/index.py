@@ -15,6 +15,7 @@ from commerce_hub.access import get_for_user, require_perm
 from commerce_hub.accounts.models import User
 from commerce_hub.accounts.services.audit import audit_record
 from commerce_hub.pagination import keyset_page
+from commerce_hub.text import csv_safe, ids_from, is_id
 from crm.index import DEFAULT_VIEWS, SaveViewForm, index_query, query_string_without
 from crm.models import CrmList, LifecycleStage, SavedView, Stage
 from crm.services import records as record_services
@@ -139,7 +140,7 @@ def bulk_action(request, plural: str):
         return redirect(back)
     if not request.user.has_perm(BULK_ACTIONS[action]):
         raise PermissionDenied
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()][:500]
+    ids = ids_from(request.POST.getlist("ids"))
     if not ids:
         messages.error(request, _("Select at least one row."))
         return redirect(back)
@@ -181,9 +182,9 @@ def _add_to_list(request, object_type: str, list_id: str, back: str):
         request.user,
         CrmList.objects.filter(object_type=object_type),
         "accounts.edit_crm",
-        pk=int(list_id) if list_id.isdigit() else 0,
+        pk=int(list_id) if is_id(list_id) else 0,
     )
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()][:500]
+    ids = ids_from(request.POST.getlist("ids"))
     try:
         added = crm_list_add_members(crm_list=crm_list, record_ids=ids, actor=request.user)
     except ValidationError as exc:
@@ -213,12 +214,12 @@ def export_csv(request, plural: str):
     )
 
     def rows():
-        yield "\ufeff" + writer.writerow(["id", *[str(c.label) for c in columns]])
+        yield "\ufeff" + writer.writerow(["id", *[csv_safe(c.label) for c in columns]])
         cursor = None
         while True:
             page = keyset_page(index.queryset, ordering=index.ordering, cursor=cursor, size=EXPORT_CHUNK)
             for record in page.rows:
-                yield writer.writerow([record.pk, *[plain_value(record, c) for c in columns]])
+                yield writer.writerow([record.pk, *[csv_safe(plain_value(record, c)) for c in columns]])
             if not page.next_cursor:
                 break
             cursor = page.next_cursor

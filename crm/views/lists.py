@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from commerce_hub.access import get_for_user, require_perm
 from commerce_hub.forms import form_add_errors
 from commerce_hub.pagination import keyset_page
+from commerce_hub.text import ids_from
 from crm.fields import specs_for
 from crm.lists import criteria_for, list_members
 from crm.models import CrmList, ObjectType
@@ -102,7 +103,7 @@ def list_detail(request, pk: int):
 @require_POST
 def list_members_add(request, pk: int):
     crm_list = get_for_user(request.user, CrmList.objects.all(), "accounts.edit_crm", pk=pk)
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()][:500]
+    ids = ids_from(request.POST.getlist("ids"))
     try:
         added = list_services.crm_list_add_members(crm_list=crm_list, record_ids=ids, actor=request.user)
     except ValidationError as exc:
@@ -116,7 +117,7 @@ def list_members_add(request, pk: int):
 @require_POST
 def list_members_remove(request, pk: int):
     crm_list = get_for_user(request.user, CrmList.objects.all(), "accounts.edit_crm", pk=pk)
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()][:500]
+    ids = ids_from(request.POST.getlist("ids"))
     removed = list_services.crm_list_remove_members(crm_list=crm_list, record_ids=ids, actor=request.user)
     messages.success(request, _("%(count)d removed from the list.") % {"count": removed})
     return redirect("crm:list_detail", pk=pk)

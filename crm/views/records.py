@@ -6,13 +6,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Model, ProtectedError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from commerce_hub.access import get_for_user, require_perm
+from commerce_hub.text import is_id
 from crm.fields import FieldSpec, spec_map, specs_for
 from crm.forms import (
     ContactPickForm,
@@ -28,6 +29,7 @@ from crm.forms import (
     stage_choices,
 )
 from crm.models import Contact
+from crm.panels import panels_for
 from crm.selectors_records import (
     company_search,
     contact_search,
@@ -38,7 +40,6 @@ from crm.selectors_records import (
 )
 from crm.services import associations
 from crm.services.records import record_create, record_delete, record_update
-from crm.panels import panels_for
 from crm.timeline import timeline_page
 
 VIEW, EDIT, DELETE = "accounts.view_crm", "accounts.edit_crm", "accounts.delete_crm"
@@ -142,7 +143,7 @@ def _create_initial(request, object_type: str) -> dict:
         initial["stage"] = stages[0][0] if stages else ""
         initial["amount_currency"] = profile.default_currency or "EUR"
     company = request.GET.get("company", "")
-    if object_type in ("contact", "deal") and company.isdigit():
+    if object_type in ("contact", "deal") and is_id(company):
         initial["company"] = company
     return initial
 
@@ -345,7 +346,7 @@ def record_contact_add(request, object_type: str, pk: int):
     form = ContactPickForm(request.POST)
     if not form.is_valid():
         return HttpResponse(status=400)
-    contact = get_object_or_404(Contact, pk=form.cleaned_data["contact"])
+    contact = get_for_user(request.user, Contact.objects.all(), EDIT, pk=form.cleaned_data["contact"])
     if object_type == "company":
         associations.company_contact_add(company=record, contact=contact, actor=request.user)
     else:
@@ -360,7 +361,7 @@ def record_contact_add(request, object_type: str, pk: int):
 @require_POST
 def record_contact_remove(request, object_type: str, pk: int, contact_pk: int):
     record = record_get(request, object_type, pk, EDIT)
-    contact = get_object_or_404(record.contacts.all(), pk=contact_pk)
+    contact = get_for_user(request.user, record.contacts.all(), EDIT, pk=contact_pk)
     if object_type == "company":
         associations.company_contact_remove(company=record, contact=contact, actor=request.user)
     else:

@@ -229,3 +229,16 @@ def test_contact_index_filters_by_company_and_lifecycle(admin_client):
     assert [r.email for r in admin_client.get("/crm/contacts/?lifecycle_stage=lead").context["page"].rows] == [
         "kari@nord.example"
     ]
+
+
+def test_keyset_pages_with_many_ties_on_the_sort_column(admin_client):
+    # 7 cities over 130 companies: page boundaries fall inside runs of equal values.
+    Company.objects.bulk_create(Company(name=f"Ty {i:03d}", city=f"City {i % 7}") for i in range(130))
+    expected = list(Company.objects.order_by("-city", "-id").values_list("name", flat=True))
+    seen, url = [], "/crm/companies/?sort=-city"
+    while url:
+        response = admin_client.get(url)
+        seen += names(response)
+        cursor = response.context["page"].next_cursor
+        url = f"/crm/companies/?sort=-city&after={cursor}" if cursor else None
+    assert seen == expected and len(set(seen)) == 130

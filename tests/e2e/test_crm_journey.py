@@ -63,6 +63,8 @@ def test_company_contact_deal_board_and_saved_view(page, live_server_port, admin
         assert Contact.objects.get(email="fleur@tulpenveld.nl").company_id == deal.company_id
         assert Company.objects.get().vat_number == "NL162275869B01"
         target = deal.pipeline.stages.get(name="Presentation scheduled")
+        # Another deal that stays behind, so the saved filter has something to leave out.
+        Deal.objects.create(name="Autumn bulbs 2027", pipeline=deal.pipeline, stage=deal.stage)
 
     # Drag it on the board.
     page.goto(f"{base}/crm/deals/board/")

@@ -1,0 +1,1 @@
+"""Forms of the product library and the tax rates library."""

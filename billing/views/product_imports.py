@@ -1,0 +1,180 @@
+"""Product CSV import pages: upload, column mapping with a preview, the check's report and progress, the result."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from billing.imports import PREVIEW_ROWS, SYNC_ROWS
+from billing.imports import jobs as import_jobs
+from billing.imports.fields import import_specs
+from commerce_hub.access import require_perm
+from commerce_hub.money import number_format
+from commerce_hub.organization.selectors import organization_profile_cached
+from crm.imports import MAX_ROWS
+from crm.imports.forms import ImportMappingForm, ImportUploadForm
+from crm.imports.mapping import importable_specs
+
+PERM = "accounts.manage_products"
+ERRORS_SHOWN = 200
+
+
+def _job(token: str) -> import_jobs.ProductImport:
+    job = import_jobs.product_import_get(token)
+    if job is None:
+        raise Http404
+    return job
+
+
+def _context(job: import_jobs.ProductImport | None = None, **extra) -> dict:
+    context = {"active_nav": "products", "title": _("Import products"), **extra}
+    if job is not None:
+        valid = job.valid_rows
+        context |= {
+            "job": job,
+            "result_text": ngettext("Imported %(count)s product.", "Imported %(count)s products.", job.imported_rows)
+            % {"count": number_format(job.imported_rows)},
+            "skip_text": ngettext("Import the valid row", "Import the %(count)s valid rows", valid)
+            % {"count": number_format(valid)},
+        }
+    return context
+
+
+@require_perm(PERM)
+@require_http_methods(["GET", "POST"])
+def import_start(request):
+    form = ImportUploadForm(request.POST, request.FILES) if request.method == "POST" else ImportUploadForm()
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = import_jobs.product_import_create(
+                upload=form.cleaned_data["file"],
+                actor=request.user,
+                default_currency=organization_profile_cached().default_currency,
+            )
+        except ValidationError as exc:
+            form.add_error("file", exc.message_dict.get("file", exc.messages))
+        else:
+            return redirect("billing:product_import_mapping", token=job.token)
+    return render(
+        request,
+        "billing/products/import_start.html",
+        _context(form=form, specs=importable_specs(import_specs()), max_rows=MAX_ROWS, sync_rows=SYNC_ROWS),
+        status=400 if form.errors else 200,
+    )
+
+
+def _mapping_form(job, data=None) -> ImportMappingForm:
+    return ImportMappingForm(data, headers=job.headers, specs=import_specs(), initial_mapping=job.mapping)
+
+
+@require_perm(PERM)
+@require_http_methods(["GET", "POST"])
+def import_mapping(request, token: str):
+    job = _job(token)
+    if not job.mappable:
+        return redirect("billing:product_import_detail", token=job.token)
+    form = _mapping_form(job, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            import_jobs.product_import_map(job=job, mapping=form.mapping(), actor=request.user)
+        except ValidationError as exc:
+            by_key = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            for key, errors in by_key.items():
+                form.add_error(None if key == "__all__" else form.field_for_header(key), errors)
+        else:
+            return redirect("billing:product_import_detail", token=job.token)
+    preview = import_jobs.product_import_preview(job=job, mapping=form.mapping())
+    return render(
+        request,
+        "billing/products/import_mapping.html",
+        _context(
+            job,
+            form=form,
+            preview=preview,
+            mapping_rows=[(form[name], preview.samples.get(header, "")) for name, header in form.columns.items()],
+            preview_rows=PREVIEW_ROWS,
+        ),
+        status=400 if form.errors else 200,
+    )
+
+
+@require_perm(PERM)
+@require_GET
+def import_preview(request, token: str):
+    """The preview table for the mapping chosen so far (htmx, on every change of a select)."""
+    job = _job(token)
+    preview = import_jobs.product_import_preview(job=job, mapping=_mapping_form(job, request.GET).mapping())
+    return render(request, "billing/products/_import_preview.html", {"job": job, "preview": preview})
+
+
+@require_perm(PERM)
+@require_GET
+def import_detail(request, token: str):
+    job = _job(token)
+    if job.status == import_jobs.UPLOADED:
+        return redirect("billing:product_import_mapping", token=job.token)
+    return render(
+        request,
+        "billing/products/import_detail.html",
+        _context(job, errors=job.errors[:ERRORS_SHOWN], errors_hidden=max(job.error_count - ERRORS_SHOWN, 0)),
+    )
+
+
+@require_perm(PERM)
+@require_GET
+def import_progress(request, token: str):
+    """Polled every second while an import runs; once it stops, the whole page reloads to show the report."""
+    job = _job(token)
+    if not job.running:
+        if request.htmx:
+            return HttpResponseClientRefresh()
+        return redirect("billing:product_import_detail", token=job.token)
+    return render(request, "billing/products/_import_progress.html", {"job": job})
+
+
+@require_perm(PERM)
+@require_POST
+def import_run(request, token: str):
+    job = _job(token)
+    try:
+        import_jobs.product_import_start(
+            job=job, skip_invalid=request.POST.get("skip_invalid") == "1", actor=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("billing:product_import_detail", token=job.token)
+
+
+def _csv_safe(value: str) -> str:
+    # A cell starting with = + - or @ is a formula to a spreadsheet; the report hands back what users uploaded.
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@require_perm(PERM)
+@require_GET
+def import_errors_csv(request, token: str):
+    job = _job(token)
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff"  # Excel reads the file as UTF-8 only with the byte-order mark
+        yield writer.writerow([_("Row"), _("Column"), _("Value"), _("Reason")])
+        for row, column, value, message in job.errors:
+            yield writer.writerow([row, _csv_safe(column), _csv_safe(value), message])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="product-import-errors.csv"'
+    return response
