@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from djmoney.money import Money
 
 from commerce_hub.text import is_id
@@ -68,27 +68,16 @@ def board_stage_summaries(*, pipeline: Pipeline) -> dict[int, StageSummary]:
 def board_columns(*, pipeline: Pipeline, limit: int = BOARD_CARD_LIMIT) -> list[BoardColumn]:
     """One column per stage, in order, with at most `limit` cards each (most recently changed first).
 
-    Three queries whatever the number of stages: the stages, the cards (a window function numbers the deals
-    within each stage, so the limit applies per column), and the totals.
+    One query per stage for its cards, each an index range scan that stops after `limit` rows (a window over
+    the whole pipeline would read every deal in it), plus the stages and the totals.
     """
     stages = list(pipeline.stages.order_by("position", "id"))
     summaries = board_stage_summaries(pipeline=pipeline)
-    ranked = (
-        Deal.objects.filter(pipeline=pipeline)
-        .annotate(
-            column_rank=Window(
-                RowNumber(),
-                partition_by=[F("stage_id")],
-                order_by=[F("updated_at").desc(), F("id").desc()],
-            )
+    cards: dict[int, list[Deal]] = {}
+    for stage in stages:
+        cards[stage.pk] = list(
+            Deal.objects.filter(stage=stage).select_related("company", "owner").order_by("-updated_at", "-id")[:limit]
         )
-        .filter(column_rank__lte=limit)
-        .select_related("company", "owner")
-        .order_by("stage_id", "column_rank")
-    )
-    cards: dict[int, list[Deal]] = {stage.pk: [] for stage in stages}
-    for deal in ranked:
-        cards.setdefault(deal.stage_id, []).append(deal)
     return [
         BoardColumn(stage=stage, summary=summaries.get(stage.pk, StageSummary()), cards=cards[stage.pk])
         for stage in stages

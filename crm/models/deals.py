@@ -80,6 +80,7 @@ class Deal(models.Model):
             models.Index(fields=["owner", "-updated_at", "-id"], name="crm_deal_owner"),
             models.Index(fields=["-created_at", "-id"], name="crm_deal_created"),
             models.Index(fields=["pipeline", "stage"], name="crm_deal_pipeline_stage"),
+            models.Index(fields=["stage", "-updated_at", "-id"], name="crm_deal_stage_recent"),
             GinIndex(fields=["properties"], name="crm_deal_properties", opclasses=["jsonb_path_ops"]),
         ]
 
