@@ -11,12 +11,6 @@ from commerce_hub.dashboard import widgets_for
 
 # Commerce modules and their empty states. Each module's own app replaces its entry with real pages.
 MODULES = {
-    "products": (
-        _("Products"),
-        "accounts.view_products",
-        _("No products yet"),
-        _("Products you add to the library appear here, ready for quotes."),
-    ),
     "quotes": (
         _("Quotes"),
         "accounts.view_quotes",

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from babel.numbers import format_decimal
 from django import forms
+from django.utils.translation import gettext as _
 
 from commerce_hub.money import current_locale
 from crm.fields import parse_decimal_localized
@@ -41,11 +42,12 @@ class LocalizedDecimalInput(forms.TextInput):
 class LocalizedDecimalField(forms.CharField):
     def __init__(self, *, min_decimals: int = 0, **kwargs):
         kwargs.setdefault("widget", LocalizedDecimalInput(min_decimals=min_decimals))
-        kwargs.setdefault("max_length", 40)
         super().__init__(**kwargs)
 
     def to_python(self, value):
         text = super().to_python(value)
         if text in self.empty_values:
             return None
+        if len(text) > 40:
+            raise forms.ValidationError(_("That number is too long."))
         return parse_decimal_localized(text)

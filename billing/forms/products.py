@@ -7,6 +7,8 @@ are about (ProductEditor.apply_errors).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
@@ -324,14 +326,14 @@ class ProductEditor:
                     currency=f.cleaned_data["currency"],
                     up_to=f.cleaned_data["up_to"],
                     unit_price=f.cleaned_data["unit_price"],
-                    flat_fee=f.cleaned_data["flat_fee"] if f.cleaned_data["flat_fee"] is not None else 0,
+                    flat_fee=f.cleaned_data["flat_fee"] if f.cleaned_data["flat_fee"] is not None else Decimal(0),
                 )
                 for _i, f in tier_rows
             ],
             components=[
                 ComponentInput(
                     component_id=self._components[f.cleaned_data["component"].strip().lower()],
-                    quantity=f.cleaned_data["quantity"] if f.cleaned_data["quantity"] is not None else 1,
+                    quantity=f.cleaned_data["quantity"] if f.cleaned_data["quantity"] is not None else Decimal(1),
                 )
                 for _i, f in component_rows
             ],

@@ -15,7 +15,3 @@ class TaxRateForm(forms.Form):
         help_text=_("Zero, exempt and reverse-charge rates are 0%."),
     )
     country = forms.ChoiceField(label=_("Country"), required=False, choices=[("", _("Any country")), *COUNTRY_CHOICES])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["rate"].widget.attrs["class"] = "rate-input"

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Product
+from commerce_hub.text import csv_safe
 from crm.fields import FieldSpec
 
 OPEN_END = "*"
@@ -134,19 +135,15 @@ def export_row(product: Product, header: list[str], *, folders: dict[int, str]) 
         elif column.startswith("tiers_"):
             row.append(tiers_text(tiers.get(column.removeprefix("tiers_"), [])))
         else:
-            row.append(_csv_safe(values[column]))
+            row.append(csv_safe(values[column]))
     return row
 
 
-FORMULA_STARTS = ("=", "+", "-", "@")
-
-
-def _csv_safe(value: str) -> str:
-    # A cell that starts with = + - or @ is a formula to a spreadsheet; names and descriptions are user text.
-    # The import takes the quote off again (text_cell).
-    return f"'{value}" if value[:1] in FORMULA_STARTS else value
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def text_cell(raw: str) -> str:
-    text = (raw or "").strip()
+    """A text cell as the user meant it: without the quote an export puts before a formula-like value
+    (commerce_hub.text.csv_safe), and without NUL characters, which Postgres cannot store."""
+    text = (raw or "").replace("\x00", "").strip()
     return text[1:] if text[:1] == "'" and text[1:2] in FORMULA_STARTS else text

@@ -8,15 +8,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from billing import pricing
 from billing.editor import LineOwner, adjustment_input, company_currency, line_input
 from billing.models import DocumentAdjustment, LineItem, Product
-from billing.models.choices import BillingStart, Frequency
+from billing.models.choices import BillingStart, Frequency, PricingModel
 from billing.selectors.exchange_rates import RateQuote, exchange_rate_on
+from billing.selectors.products import decimal_format, folder_descendants, unit_price_format
+from billing.selectors.tax_rates import tax_rate_label
 
 _L = gettext_lazy
 
@@ -33,7 +35,7 @@ COLUMNS = [
     ("total", _L("Total")),
     ("margin", _L("Margin")),
 ]
-DEFAULT_COLUMNS = ["discount", "tax", "frequency", "term", "total"]
+DEFAULT_COLUMNS = ["discount", "tax", "frequency", "term"]
 LIBRARY_LIMIT = 50
 
 
@@ -67,7 +69,6 @@ class EditorState:
     adjustments: list[AdjustmentRow]
     summary: pricing.DocumentSummary | None  # None when a line cannot be priced
     problems: list[str]
-    line_discounts: Decimal | None = None
 
     @property
     def discount(self) -> Decimal | None:
@@ -135,7 +136,10 @@ def editor_state(owner: LineOwner, lines: list[LineItem] | None = None) -> Edito
         if summary is None:
             for row, line_in in zip(rows, inputs, strict=True):
                 if not row.errors:
-                    row.result = pricing.line_result(line_in)
+                    try:
+                        row.result = pricing.line_result(line_in)
+                    except pricing.PricingError as line_exc:
+                        row.errors.extend(_line_messages(line_exc))
     else:
         for row, applied in zip(adjustment_rows, summary.adjustments, strict=True):
             row.applied = applied
@@ -165,8 +169,6 @@ def term_text(line: LineItem) -> str:
 
 def billing_start_text(line: LineItem) -> str:
     if line.billing_start == BillingStart.DATE and line.billing_start_date:
-        from django.utils import formats
-
         return formats.date_format(line.billing_start_date, "SHORT_DATE_FORMAT")
     if line.billing_start == BillingStart.DELAY_DAYS and line.billing_start_delay is not None:
         return _("After %(count)s days") % {"count": line.billing_start_delay}
@@ -175,21 +177,66 @@ def billing_start_text(line: LineItem) -> str:
     return _("At checkout")
 
 
+PERIODS = {
+    Frequency.WEEKLY: _L("/ week"),
+    Frequency.BIWEEKLY: _L("/ 2 weeks"),
+    Frequency.MONTHLY: _L("/ month"),
+    Frequency.QUARTERLY: _L("/ quarter"),
+    Frequency.SEMIANNUAL: _L("/ 6 months"),
+    Frequency.ANNUAL: _L("/ year"),
+    Frequency.BIENNIAL: _L("/ 2 years"),
+    Frequency.TRIENNIAL: _L("/ 3 years"),
+    Frequency.QUADRENNIAL: _L("/ 4 years"),
+    Frequency.QUINQUENNIAL: _L("/ 5 years"),
+}
+
+
+def row_texts(row: LineRow, currency: str) -> dict:
+    """How one line reads in the table and on the deal panel (figures come from the engine's result)."""
+    line = row.line
+    if line.pricing_model in (PricingModel.VOLUME, PricingModel.GRADUATED):
+        price_text = str(PricingModel(line.pricing_model).label)
+    elif line.pricing_model == PricingModel.PACKAGE:
+        price_text = _("%(price)s per %(size)s") % {
+            "price": unit_price_format(line.unit_price, currency),
+            "size": decimal_format(line.package_size),
+        }
+    else:
+        price_text = unit_price_format(line.unit_price, currency)
+    if line.discount_type == "percent":
+        discount_text = f"{decimal_format(line.discount_value)}%"
+    elif line.discount_type == "amount":
+        discount_text = _("%(amount)s per unit") % {"amount": unit_price_format(line.discount_value, currency)}
+    else:
+        discount_text = ""
+    return {
+        "row": row,
+        "line": line,
+        "quantity_text": decimal_format(line.quantity),
+        "price_text": price_text,
+        "discount_text": discount_text,
+        "tax_text": tax_rate_label(line.tax_rate) if line.tax_rate_id else "",
+        "cost_text": unit_price_format(line.unit_cost, currency),
+        "term_text": term_text(line),
+        "start_text": billing_start_text(line),
+        "period_text": PERIODS.get(line.frequency, ""),
+    }
+
+
 # --- the library picker -----------------------------------------------------------------------------------------------
 
 
 @dataclass
 class LibraryRow:
     product: Product
-    price: Decimal | None  # in the document's currency; None: not sold in it
+    price: Decimal | None  # in the document's currency; None: not sold in it (or a bundle of its parts)
     priced_by_tiers: bool
+    priced_by_parts: bool = False
 
 
 def library_search(*, currency: str, search: str = "", folder_id: int | None = None, frequency: str = "") -> tuple:
     """Active products matching the search (name, SKU, description) and filters, with their price in `currency`;
     at most LIBRARY_LIMIT rows (and whether there were more), in three queries."""
-    from billing.selectors.products import folder_descendants
-
     qs = (
         Product.objects.filter(is_archived=False)
         .select_related("folder", "tax_rate")
@@ -207,10 +254,11 @@ def library_search(*, currency: str, search: str = "", folder_id: int | None = N
     rows = []
     for product in products[:LIBRARY_LIMIT]:
         price = next((p.unit_price for p in product.prices.all() if p.currency == currency), None)
-        tiered = product.pricing_model in ("volume", "graduated")
+        tiered = product.pricing_model in (PricingModel.VOLUME, PricingModel.GRADUATED)
         if tiered and not any(t.currency == currency for t in product.tiers.all()):
             price = None
-        rows.append(LibraryRow(product, price, tiered))
+        by_parts = product.is_bundle and product.bundle_pricing == Product.BundlePricing.SUM
+        rows.append(LibraryRow(product, price, tiered, by_parts))
     return rows, len(products) > LIBRARY_LIMIT
 
 

@@ -21,7 +21,7 @@ from billing.models import BundleComponent, PriceTier, Product, ProductFolder, P
 from billing.models.choices import Frequency, PricingModel
 from billing.selectors.tax_rates import tax_rate_label, tax_rates_active
 from commerce_hub.money import current_locale
-from commerce_hub.text import is_id
+from commerce_hub.text import clean_search, is_id
 
 __all__ = [
     "ProductIndex",
@@ -182,12 +182,12 @@ def product_index(params: QueryDict) -> ProductIndex:
         status = "active"
     if status != "all":
         qs = qs.filter(is_archived=status == "archived")
-    search = params.get("q", "").strip()[:100]
+    search = clean_search(params.get("q", ""))
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(sku__icontains=search) | Q(description__icontains=search))
     filterset = ProductFilter(params, queryset=qs)
-    if filterset.is_valid():
-        qs = filterset.qs
+    # A filter value that is not one of its choices (a folder deleted meanwhile) matches nothing, never everything.
+    qs = filterset.qs if filterset.is_valid() else qs.none()
     sort = params.get("sort", "name")
     if sort not in SORTS:
         sort = "name"

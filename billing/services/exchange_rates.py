@@ -25,7 +25,9 @@ def _validate(*, base: str, quote: str, rate: Decimal) -> dict[str, list[str]]:
             errors[key] = [_("“%(value)s” is not a currency we accept.") % {"value": code}]
     if "quote" not in errors and base == quote:
         errors["quote"] = [_("Pick two different currencies.")]
-    if rate <= 0:
+    if not rate.is_finite():
+        errors["rate"] = [_("Enter a number.")]
+    elif rate <= 0:
         errors["rate"] = [_("Enter a rate above 0.")]
     elif rate > MAX_RATE:
         errors["rate"] = [_("That rate is too large.")]

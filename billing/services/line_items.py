@@ -55,7 +55,7 @@ class CustomLineValues(LineValues):
     sku: str = ""
 
 
-# --- checks ---------------------------------------------------------------------------------------------------------
+# --- checks -----------------------------------------------------------------------------------------------------------
 
 # The engine names its fields after LineInput; the form has one "term" box whatever the frequency's unit.
 _ENGINE_FIELDS = {"term_months": "term", "term_weeks": "term", "tiers": "unit_price", "package_size": "quantity"}
@@ -71,7 +71,7 @@ def _number_errors(values: LineValues, errors: dict[str, list[str]]) -> None:
     """What the engine leaves to the columns: sizes that fit DECIMAL(18, 6), and a quantity's decimals."""
     for key in ("quantity", "unit_price", "discount_value", "unit_cost"):
         value = getattr(values, key)
-        if value is not None and abs(value) > MAX_NUMBER:
+        if value is not None and value.is_finite() and abs(value) > MAX_NUMBER:
             _add(errors, key, _("Enter a number below 1,000,000,000,000."))
     quantity = values.quantity
     if quantity is None:
@@ -157,7 +157,7 @@ def line_preview(line: LineItem, values: LineValues) -> tuple[pricing.LineResult
     return pricing.line_result(line_input(candidate)), errors
 
 
-# --- the document ---------------------------------------------------------------------------------------------------
+# --- the document -----------------------------------------------------------------------------------------------------
 
 
 def _lock(owner: LineOwner) -> None:
@@ -190,7 +190,12 @@ def _renumber(owner: LineOwner, ids: list[int]) -> None:
     )
 
 
-# --- lines from the library ------------------------------------------------------------------------------------------
+# --- lines from the library -------------------------------------------------------------------------------------------
+
+
+def _text(value: Decimal) -> str:
+    """A Decimal as JSON text without trailing zeros or an exponent (10, not 1E+1)."""
+    return f"{value.normalize():f}"
 
 
 def _no_price(currency: str) -> str:
@@ -253,9 +258,9 @@ def _line_from_product(product: Product, currency: str, errors: dict[str, list[s
         pricing_model=product.pricing_model,
         tiers=[
             {
-                "up_to": None if t.up_to is None else str(t.up_to.normalize()),
-                "unit_price": str(t.unit_price.normalize()),
-                "flat_fee": str(t.flat_fee.normalize()),
+                "up_to": None if t.up_to is None else _text(t.up_to),
+                "unit_price": _text(t.unit_price),
+                "flat_fee": _text(t.flat_fee),
             }
             for t in sorted(tiers, key=lambda t: (t.position, t.pk))
         ],
@@ -307,7 +312,7 @@ def line_items_add_products(*, owner: LineOwner, product_ids: list[int], actor) 
     return lines
 
 
-# --- custom lines ----------------------------------------------------------------------------------------------------
+# --- custom lines -----------------------------------------------------------------------------------------------------
 
 
 def _library_errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -369,7 +374,7 @@ def _library_product(line: LineItem, actor) -> Product:
         raise ValidationError(_library_errors(exc)) from exc
 
 
-# --- editing lines ---------------------------------------------------------------------------------------------------
+# --- editing lines ----------------------------------------------------------------------------------------------------
 
 
 _EDITED = [
@@ -454,7 +459,7 @@ def line_item_move(*, owner: LineOwner, line: LineItem, direction: str, actor) -
             _changed(owner)
 
 
-# --- one-time adjustments ----------------------------------------------------------------------------------------------
+# --- one-time adjustments ---------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -476,6 +481,8 @@ def _adjustment_errors(
         _add(errors, "mode", _("Choose a percentage or an amount."))
     if values.value is None:
         _add(errors, "value", _("This field is required."))
+    elif not values.value.is_finite():
+        _add(errors, "value", _("Enter a number."))
     elif values.mode == "percent" and abs(values.value) >= 1000:
         _add(errors, "value", _("Enter a percentage below 1,000."))
     elif values.mode == "percent" and values.value.normalize().as_tuple().exponent < -4:
@@ -554,7 +561,7 @@ def adjustment_delete(*, owner: LineOwner, adjustment: DocumentAdjustment, actor
         _changed(owner)
 
 
-# --- the deal amount ----------------------------------------------------------------------------------------------------
+# --- the deal amount --------------------------------------------------------------------------------------------------
 
 
 def deal_amount_update_from_lines(*, owner: LineOwner, actor):

@@ -90,7 +90,9 @@ class ProductInput:
 
 def amount_errors(value: Decimal, *, positive: bool = False) -> list[str]:
     """A price, cost or quantity: not negative (or above zero), at most 6 decimals, fits the column."""
-    if not value.is_finite():
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = Decimal(value)
+    if not isinstance(value, Decimal) or not value.is_finite():
         return [_("Enter a number.")]
     if positive and value <= 0:
         return [_("Enter a number above 0.")]
@@ -488,7 +490,10 @@ def products_bulk_create(*, inputs: list[ProductInput], actor, source: dict | No
     """
     now = timezone.now()
     with transaction.atomic():
-        folder_names = {d.new_folder.lower(): d.new_folder for d in inputs if d.new_folder}
+        folder_names: dict[str, str] = {}
+        for data in inputs:  # the first spelling of a new folder's name wins
+            if data.new_folder:
+                folder_names.setdefault(data.new_folder.lower(), data.new_folder)
         folders = {
             name.lower(): pk
             for name, pk in ProductFolder.objects.filter(parent__isnull=True)

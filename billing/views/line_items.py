@@ -27,12 +27,13 @@ from billing.models.choices import AdjustmentKind, BillingStart, Frequency
 from billing.selectors.line_items import (
     COLUMNS,
     DEFAULT_COLUMNS,
-    billing_start_text,
     converted_total,
     editor_state,
     library_search,
-    term_text,
+    row_texts,
 )
+from billing.selectors.products import folder_paths, unit_price_format
+from billing.selectors.tax_rates import tax_rate_choices
 from billing.services import line_items as services
 from commerce_hub.access import get_for_user, require_perm
 from commerce_hub.money import money_format
@@ -44,7 +45,7 @@ VIEW_PRODUCTS = "accounts.view_products"
 COLUMNS_SESSION_KEY = "billing:line-columns"
 
 
-# --- forms ------------------------------------------------------------------------------------------------------
+# --- forms ------------------------------------------------------------------------------------------------------------
 
 
 class LineForm(forms.Form):
@@ -75,8 +76,6 @@ class LineForm(forms.Form):
 
     def __init__(self, *args, line: LineItem | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        from billing.selectors.tax_rates import tax_rate_choices
-
         keep = line.tax_rate if line is not None and line.tax_rate_id else None
         self.fields["tax_rate"].choices = [("", _("No tax")), *tax_rate_choices(keep=keep)]
 
@@ -104,9 +103,7 @@ def _line_values(data: dict) -> dict:
 class CustomLineForm(LineForm):
     name = forms.CharField(label=_L("Name"), max_length=200)
     sku = forms.CharField(label=_L("SKU"), max_length=64, required=False)
-    description = forms.CharField(
-        label=_L("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    description = forms.CharField(label=_L("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     save_to_library = forms.BooleanField(label=_L("Also save it to the product library"), required=False)
 
     field_order = ["name", "sku", "description"]
@@ -167,7 +164,7 @@ def _form_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(key if key in form.fields else None, messages_)
 
 
-# --- lookups ------------------------------------------------------------------------------------------------------
+# --- lookups ----------------------------------------------------------------------------------------------------------
 
 
 def _owner(request, owner_kind: str, owner_pk: int, *, edit: bool) -> LineOwner:
@@ -215,19 +212,9 @@ def _base_context(request, owner: LineOwner) -> dict:
         "can_library": can_edit and user.has_perm(VIEW_PRODUCTS),
         "columns": columns,
         "column_choices": [(key, label, key in columns) for key, label in COLUMNS],
-        # handle, name, quantity, unit price, the chosen columns, net amount, actions
-        "colspan": 5 + len(columns) + (1 if can_edit else 0),
+        # name, quantity, unit price, the chosen columns, amount; and a handle and actions for editors
+        "colspan": 4 + len(columns) + (2 if can_edit else 0),
         "active_nav": "deals" if kind.kind == "deal" else "",
-    }
-
-
-def _row_context(row) -> dict:
-    line = row.line
-    return {
-        "row": row,
-        "line": line,
-        "term_text": term_text(line),
-        "start_text": billing_start_text(line),
     }
 
 
@@ -236,7 +223,7 @@ def _editor_context(request, owner: LineOwner, **extra) -> dict:
     context = _base_context(request, owner)
     context |= {
         "state": state,
-        "rows": [_row_context(row) for row in state.rows],
+        "rows": [row_texts(row, owner.currency) for row in state.rows],
         "adjustment_form": AdjustmentForm(prefix="adjustment", initial={"kind": "discount", "mode": "percent"}),
         **extra,
     }
@@ -268,7 +255,7 @@ def _page(request, owner: LineOwner, fragment: str, context: dict, *, title: str
     return render(request, "billing/line_items/fragment_page.html", context, status=status)
 
 
-# --- the editor page ---------------------------------------------------------------------------------------------
+# --- the editor page --------------------------------------------------------------------------------------------------
 
 
 @require_perm()
@@ -287,12 +274,10 @@ def line_columns(request, owner_kind: str, owner_pk: int):
     return _done(request, owner)
 
 
-# --- adding lines -------------------------------------------------------------------------------------------------
+# --- adding lines -----------------------------------------------------------------------------------------------------
 
 
 def _library_context(request, owner: LineOwner, *, errors: dict | None = None, chosen=()) -> dict:
-    from billing.selectors.products import folder_paths
-
     params = request.POST if request.method == "POST" else request.GET
     search = params.get("q", "")
     folder = params.get("folder", "")
@@ -307,8 +292,10 @@ def _library_context(request, owner: LineOwner, *, errors: dict | None = None, c
     shown = {f"product_{row.product.pk}" for row in rows}
     # A refused product the current search no longer shows still says why, above the list.
     general = list(errors.get("products", []))
-    general += [message for key, ms in errors.items() if key.startswith("product_") and key not in shown for message in ms]
-    return {
+    general += [
+        message for key, ms in errors.items() if key.startswith("product_") and key not in shown for message in ms
+    ]
+    return _base_context(request, owner) | {
         "results": [
             {
                 "row": row,
@@ -329,8 +316,8 @@ def _library_context(request, owner: LineOwner, *, errors: dict | None = None, c
 
 
 def _price_text(row, currency: str) -> str:
-    from billing.selectors.products import unit_price_format
-
+    if row.priced_by_parts:
+        return _("Sum of its components")
     if row.price is None:
         return ""
     if row.priced_by_tiers:
@@ -352,7 +339,9 @@ def line_library(request, owner_kind: str, owner_pk: int):
         except ValidationError as exc:
             context = _library_context(request, owner, errors=exc.message_dict, chosen=set(chosen))
             if request.htmx:
-                return _retarget(render(request, "billing/line_items/_library.html", context), "#line-slot", "innerHTML")
+                return _retarget(
+                    render(request, "billing/line_items/_library.html", context), "#line-slot", "innerHTML"
+                )
             return _page(
                 request, owner, "billing/line_items/_library.html", context, title=_("Add from library"), status=400
             )
@@ -399,13 +388,15 @@ def line_custom(request, owner_kind: str, owner_pk: int):
     return _page(request, owner, "billing/line_items/_custom.html", context, title=_("Custom line item"), status=status)
 
 
-# --- one line -----------------------------------------------------------------------------------------------------
+# --- one line ---------------------------------------------------------------------------------------------------------
 
 
 def _row_response(request, owner: LineOwner, line: LineItem) -> HttpResponse:
     state = editor_state(owner)
     row = next(r for r in state.rows if r.line.pk == line.pk)
-    context = _base_context(request, owner) | _row_context(row) | {"state": state}
+    index = state.rows.index(row)
+    context = _base_context(request, owner) | row_texts(row, owner.currency)
+    context |= {"state": state, "first": index == 0, "last": index == len(state.rows) - 1}
     return render(request, "billing/line_items/_row.html", context)
 
 
@@ -519,7 +510,7 @@ def line_reorder(request, owner_kind: str, owner_pk: int):
     return _done(request, owner)
 
 
-# --- one-time adjustments ------------------------------------------------------------------------------------------
+# --- one-time adjustments ---------------------------------------------------------------------------------------------
 
 
 @require_perm()
@@ -584,7 +575,7 @@ def adjustment_delete(request, owner_kind: str, owner_pk: int, pk: int):
     return _page(request, owner, "billing/line_items/_delete.html", context, title=adjustment.label)
 
 
-# --- save: the deal amount from the lines ---------------------------------------------------------------------------
+# --- save: the deal amount from the lines -----------------------------------------------------------------------------
 
 
 @require_perm()
@@ -622,7 +613,7 @@ def line_save(request, owner_kind: str, owner_pk: int):
     return render(request, "billing/line_items/save.html", context)
 
 
-# --- the deal page panel --------------------------------------------------------------------------------------------
+# --- the deal page panel ----------------------------------------------------------------------------------------------
 
 
 def deal_panel_context(request, deal) -> dict:
@@ -634,6 +625,7 @@ def deal_panel_context(request, deal) -> dict:
     return {
         "owner": owner,
         "state": state,
+        "rows": [row_texts(row, owner.currency) for row in state.rows],
         "currency": owner.currency,
         "converted": converted,
         "missing_rate_currency": missing_rate_currency,

@@ -19,6 +19,7 @@ from billing.imports.fields import import_specs
 from commerce_hub.access import require_perm
 from commerce_hub.money import number_format
 from commerce_hub.organization.selectors import organization_profile_cached
+from commerce_hub.text import csv_safe
 from crm.imports import MAX_ROWS
 from crm.imports.forms import ImportMappingForm, ImportUploadForm
 from crm.imports.mapping import importable_specs
@@ -153,11 +154,6 @@ def import_run(request, token: str):
     return redirect("billing:product_import_detail", token=job.token)
 
 
-def _csv_safe(value: str) -> str:
-    # A cell starting with = + - or @ is a formula to a spreadsheet; the report hands back what users uploaded.
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
-
-
 class _Echo:
     def write(self, value):
         return value
@@ -173,7 +169,7 @@ def import_errors_csv(request, token: str):
         yield "\ufeff"  # Excel reads the file as UTF-8 only with the byte-order mark
         yield writer.writerow([_("Row"), _("Column"), _("Value"), _("Reason")])
         for row, column, value, message in job.errors:
-            yield writer.writerow([row, _csv_safe(column), _csv_safe(value), message])
+            yield writer.writerow([row, csv_safe(column), csv_safe(value), message])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="product-import-errors.csv"'

@@ -74,13 +74,16 @@ def test_admin_adds_a_rate_and_sees_it_listed(admin_client):
         ({"rate": "0"}, "rate", "Enter a rate above 0."),
         ({"rate": "-1.5"}, "rate", "Enter a rate above 0."),
         ({"rate": "abc"}, "rate", "“abc” is not a number."),
+        ({"rate": "NaN"}, "rate", "“NaN” is not a number."),
         ({"rate": "0.123456789"}, "rate", "Use at most 8 decimals."),
         ({"quote": "NOK"}, "quote", "Pick two different currencies."),
         ({"valid_from": ""}, "valid_from", "This field is required."),
     ],
 )
 def test_bad_rates_are_refused_next_to_the_field(admin_client, data, field, message):
-    response = admin_client.post(URL, {"base": "NOK", "quote": "EUR", "rate": "0.0856", "valid_from": "2026-01-01"} | data)
+    response = admin_client.post(
+        URL, {"base": "NOK", "quote": "EUR", "rate": "0.0856", "valid_from": "2026-01-01"} | data
+    )
     assert response.status_code == 400
     assert response.context["form"].errors[field] == [message]
     assert not ExchangeRate.objects.exists()
@@ -113,6 +116,8 @@ def test_only_admins_manage_rates(tenant_alpha, role):
     client = Client(HTTP_HOST="alpha.localhost")
     client.force_login(user_make(role))
     assert client.get(URL).status_code == 403
-    assert client.post(URL, {"base": "EUR", "quote": "USD", "rate": "1.1", "valid_from": "2026-01-01"}).status_code == 403
+    assert (
+        client.post(URL, {"base": "EUR", "quote": "USD", "rate": "1.1", "valid_from": "2026-01-01"}).status_code == 403
+    )
     assert client.post(f"{URL}{row.pk}/delete/").status_code == 403
     assert ExchangeRate.objects.count() == 1
