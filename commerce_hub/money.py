@@ -1,6 +1,6 @@
 """Money and number formatting in the active language, through Babel (the same data django-money uses)."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from django.utils import translation
@@ -16,7 +16,11 @@ def current_locale() -> str:
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """Round to the currency's minor unit (Babel's precision) half up; the one rounding rule for totals."""
     exponent = Decimal(1).scaleb(-get_currency_precision(currency))
-    return Decimal(amount).quantize(exponent, rounding=ROUND_HALF_UP)
+    amount = Decimal(amount)
+    with localcontext() as ctx:
+        # Enough digits for any amount: the default 28 would raise on values above 10^26 instead of rounding.
+        ctx.prec = max(28, amount.adjusted() + 12)
+        return amount.quantize(exponent, rounding=ROUND_HALF_UP)
 
 
 def money_format(amount, currency: str, locale: str | None = None) -> str:

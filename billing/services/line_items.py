@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, Max, PositiveIntegerField, Value, When
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -393,11 +394,25 @@ _EDITED = [
 ]
 
 
+def _line_locked(owner: LineOwner, line: LineItem, *, related: tuple = ()) -> LineItem:
+    """The line again, under the document's lock; gone in the meantime (deleted in another tab) is a 404."""
+    try:
+        return owner.lines().select_related(*related).get(pk=line.pk)
+    except LineItem.DoesNotExist as exc:
+        raise Http404 from exc
+
+
 def line_item_update(*, owner: LineOwner, line: LineItem, values: LineValues, actor) -> LineItem:
     """Edit one line of this document only; the product it came from is never touched."""
     with transaction.atomic():
         _lock(owner)
-        locked = owner.lines().select_related("tax_rate").get(pk=line.pk)
+        locked = _line_locked(owner, line, related=("tax_rate",))
+        if locked.currency != owner.currency:
+            # The deal's currency changed after this line was added: its prices mean nothing in the new one.
+            raise ValidationError(
+                _("This line is priced in %(line)s and the deal is in %(deal)s. Remove it and add it again.")
+                % {"line": locked.currency, "deal": owner.currency}
+            )
         updated, errors = line_check(locked, values)
         if errors:
             raise ValidationError(errors)
@@ -410,7 +425,7 @@ def line_item_clone(*, owner: LineOwner, line: LineItem, actor) -> LineItem:
     """A copy of the line, right below it."""
     with transaction.atomic():
         _lock(owner)
-        original = owner.lines().get(pk=line.pk)
+        original = _line_locked(owner, line)
         ids = _ordered_ids(owner)
         copy = LineItem(**{f.attname: getattr(original, f.attname) for f in LineItem._meta.concrete_fields})
         copy.pk = copy.id = None
@@ -544,7 +559,9 @@ def adjustment_update(
 ) -> DocumentAdjustment:
     with transaction.atomic():
         _lock(owner)
-        locked = owner.adjustments().get(pk=adjustment.pk)
+        locked = owner.adjustments().filter(pk=adjustment.pk).first()
+        if locked is None:
+            raise Http404
         errors = _adjustment_errors(owner, values, locked)
         if errors:
             raise ValidationError(errors)
@@ -564,11 +581,20 @@ def adjustment_delete(*, owner: LineOwner, adjustment: DocumentAdjustment, actor
 # --- the deal amount --------------------------------------------------------------------------------------------------
 
 
-def deal_amount_update_from_lines(*, owner: LineOwner, actor):
+def deal_amount_update_from_lines(*, owner: LineOwner, expected: Decimal | None = None, actor):
     """Set the deal amount to its lines' total contract value (see billing.editor.deal_amount_from_lines), through
-    the CRM's record service so the change is validated, evented and timed like any other edit of the deal."""
+    the CRM's record service so the change is validated, evented and timed like any other edit of the deal.
+
+    `expected` is the amount the user confirmed: recomputed under the deal's lock, it must still be the same, so a
+    colleague's edit between the question and the answer never writes an amount nobody saw."""
     from crm.services.records import record_update
 
-    lines = list(owner.lines().select_related("tax_rate"))
-    amount = deal_amount_from_lines(lines, currency=owner.currency)
-    return record_update(record=owner.obj, changes={"amount": amount, "amount_currency": owner.currency}, actor=actor)
+    with transaction.atomic():
+        _lock(owner)
+        lines = list(owner.lines().select_related("tax_rate"))
+        amount = deal_amount_from_lines(lines, currency=owner.currency)
+        if expected is not None and amount != expected:
+            raise ValidationError(_("The line items changed while you were deciding. Check the new total."))
+        return record_update(
+            record=owner.obj, changes={"amount": amount, "amount_currency": owner.currency}, actor=actor
+        )

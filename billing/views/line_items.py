@@ -10,6 +10,8 @@ errors answers with itself, retargeted to where it stands. Without JavaScript ev
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -37,6 +39,7 @@ from billing.selectors.tax_rates import tax_rate_choices
 from billing.services import line_items as services
 from commerce_hub.access import get_for_user, require_perm
 from commerce_hub.money import money_format
+from commerce_hub.text import is_id
 
 _L = gettext_lazy
 CUSTOM = "accounts.create_custom_line_items"
@@ -285,7 +288,7 @@ def _library_context(request, owner: LineOwner, *, errors: dict | None = None, c
     rows, more = library_search(
         currency=owner.currency,
         search=search,
-        folder_id=int(folder) if folder.isdigit() else None,
+        folder_id=int(folder) if is_id(folder) else None,
         frequency=frequency,
     )
     errors = errors or {}
@@ -333,7 +336,7 @@ def line_library(request, owner_kind: str, owner_pk: int):
         raise PermissionDenied
     if request.method == "POST":
         chosen = request.POST.getlist("product")
-        ids = [int(pk) for pk in chosen if pk.isdigit()]
+        ids = [int(pk) for pk in chosen if is_id(pk)]
         try:
             lines = services.line_items_add_products(owner=owner, product_ids=ids, actor=request.user)
         except ValidationError as exc:
@@ -500,7 +503,7 @@ def line_move(request, owner_kind: str, owner_pk: int, pk: int):
 def line_reorder(request, owner_kind: str, owner_pk: int):
     """Drag and drop: the new order of every line, as comma-separated ids in "order"."""
     owner = _owner(request, owner_kind, owner_pk, edit=True)
-    ids = [int(part) for part in request.POST.get("order", "").split(",") if part.strip().isdigit()]
+    ids = [int(part) for part in request.POST.get("order", "").split(",") if is_id(part.strip())]
     try:
         services.line_items_reorder(owner=owner, ids=ids, actor=request.user)
     except ValidationError as exc:
@@ -595,7 +598,15 @@ def line_save(request, owner_kind: str, owner_pk: int):
         return redirect(owner.detail_url)
     if request.method == "POST":
         if request.POST.get("update") == "yes":
-            services.deal_amount_update_from_lines(owner=owner, actor=request.user)
+            try:
+                expected = Decimal(request.POST.get("expected", ""))
+            except (InvalidOperation, ValueError):
+                expected = None
+            try:
+                services.deal_amount_update_from_lines(owner=owner, expected=expected, actor=request.user)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+                return redirect(request.path)
             messages.success(
                 request,
                 _("Line items saved. Deal amount updated to %(amount)s.")

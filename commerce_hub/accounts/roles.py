@@ -15,7 +15,7 @@ PERMISSIONS: list[tuple[str, str]] = [
     ("import_crm", "Import CRM records"),
     ("export_data", "Export index views"),
     ("view_products", "View the product library"),
-    ("manage_products", "Create and edit products and tax rates"),
+    ("manage_products", "Create and edit products and folders"),
     ("view_quotes", "View quotes"),
     ("edit_quotes", "Create and edit quotes"),
     ("view_invoices", "View invoices"),

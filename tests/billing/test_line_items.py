@@ -614,3 +614,30 @@ def test_every_form_has_a_page_of_its_own_without_javascript(admin_client, deal)
     assert response.status_code == 302 and response["Location"] == editor_url(deal)
     response = admin_client.post(editor_url(deal, f"{line.pk}/edit/"), edit_data(line, quantity="-4"))
     assert response.status_code == 400
+
+
+def test_editing_crm_records_is_not_enough_for_a_custom_line_item(deal, tenant_alpha):
+    """A user who may edit deals and their lines, but lacks the custom line item permission, gets 403."""
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    from tests.conftest import user_make
+
+    user = user_make(Role.READ_ONLY)
+    user.user_permissions.add(Permission.objects.get(codename="edit_crm"))
+    client = Client(HTTP_HOST="alpha.localhost")
+    client.force_login(user)
+    page = client.get(editor_url(deal))
+    assert page.status_code == 200 and "Custom line item" not in page.content.decode()
+    assert client.post(editor_url(deal, "custom/"), custom_data()).status_code == 403
+    assert not LineItem.objects.exists()
+
+
+def test_an_absurd_line_is_refused_and_the_deal_page_still_opens(admin_client, deal):
+    response = admin_client.post(
+        editor_url(deal, "custom/"),
+        custom_data(quantity="999999999999", unit_price="999999999999", frequency="weekly", term_weeks="1200"),
+    )
+    assert response.status_code in (200, 302, 400)
+    assert admin_client.get(f"/crm/deals/{deal.pk}/").status_code == 200
+    assert admin_client.get(editor_url(deal)).status_code == 200

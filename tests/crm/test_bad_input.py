@@ -26,8 +26,14 @@ def test_an_invalid_filter_shows_no_rows_and_says_why(admin_client):
 
 def test_unicode_digits_and_nul_bytes_are_refused_quietly(admin_client):
     Company.objects.create(name="Amstel")
-    for path in ["/crm/companies/?view=²", "/crm/companies/?q=%00", "/crm/deals/board/?pipeline=²",
-                 "/crm/companies/?after=garbage", "/crm/companies/?sort=--name", "/crm/companies/?cols=<script>"]:
+    for path in [
+        "/crm/companies/?view=²",
+        "/crm/companies/?q=%00",
+        "/crm/deals/board/?pipeline=²",
+        "/crm/companies/?after=garbage",
+        "/crm/companies/?sort=--name",
+        "/crm/companies/?cols=<script>",
+    ]:
         response = admin_client.get(path)
         assert response.status_code == 200, path
         assert "<script>" not in response.content.decode().split("<body", 1)[1].replace("<script src", "")
@@ -46,24 +52,27 @@ def test_a_cursor_from_another_sort_starts_over(admin_client):
 def test_nan_and_infinity_are_not_numbers(admin_client):
     stage = Pipeline.objects.get(is_default=True).stages.first()
     for value in ("NaN", "sNaN", "Infinity"):
-        response = admin_client.post("/crm/deals/new/", {"name": "Odd", "amount": value, "stage": stage.pk,
-                                                         "amount_currency": "EUR"})
+        response = admin_client.post(
+            "/crm/deals/new/", {"name": "Odd", "amount": value, "stage": stage.pk, "amount_currency": "EUR"}
+        )
         assert response.status_code == 400, value
         assert f"“{value}” is not a number." in response.content.decode()
 
 
 def test_required_style_fields_cannot_be_blanked_in_bulk(admin_client):
     company = Company.objects.create(name="Amstel", lifecycle_stage="lead")
-    response = admin_client.post("/crm/companies/bulk/", {"action": "lifecycle_stage", "value": "",
-                                                          "ids": [company.pk]}, follow=True)
+    response = admin_client.post(
+        "/crm/companies/bulk/", {"action": "lifecycle_stage", "value": "", "ids": [company.pk]}, follow=True
+    )
     assert "This field is required." in response.content.decode()
     company.refresh_from_db()
     assert company.lifecycle_stage == "lead"
 
 
 def test_a_saved_view_too_long_to_store_is_refused(admin_client):
-    response = admin_client.post("/crm/companies/views/save/", {"name": "Huge", "query": "name=" + "x" * 2100},
-                                 follow=True)
+    response = admin_client.post(
+        "/crm/companies/views/save/", {"name": "Huge", "query": "name=" + "x" * 2100}, follow=True
+    )
     assert response.status_code == 200
     assert "This view has too many filters to save; remove some first." in response.content.decode()
     assert not SavedView.objects.exists()

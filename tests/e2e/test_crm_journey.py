@@ -17,8 +17,7 @@ PASSWORD = "browser-test-pass-1"
 
 @pytest.fixture
 def admin_in_live(live_tenant):
-    User.objects.create_user(email="sanne@live.example", password=PASSWORD, full_name="Sanne de Vries",
-                             role=Role.ADMIN)
+    User.objects.create_user(email="sanne@live.example", password=PASSWORD, full_name="Sanne de Vries", role=Role.ADMIN)
     connection.set_schema_to_public()
 
 

@@ -21,6 +21,7 @@ def test_catalog_is_complete_and_compiled(language):
     assert untranslated == [] and fuzzy == []
     with (po_path.with_suffix(".mo")).open("rb") as handle:
         compiled = read_mo(handle)
+
     def same(compiled_string, source_string):
         # read_mo gives plural forms as a list, read_po as a tuple.
         if isinstance(compiled_string, list | tuple):
