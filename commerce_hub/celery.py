@@ -79,6 +79,7 @@ app.conf.task_routes = {
 }
 app.conf.beat_schedule = {
     "events-sweep-all-tenants": {"task": "commerce_hub.events.sweep_all_tenants", "schedule": 60.0},
+    "tenancy-spare-pool": {"task": "commerce_hub.tenancy.spare_pool_refill", "schedule": 300.0},
 }
 app.autodiscover_tasks()
 

@@ -80,6 +80,8 @@ TENANT_DOMAIN_MODEL = "tenancy.Domain"
 # New tenants are cloned from this schema instead of migrated in the request (see tenancy.services).
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# Ready clones of the template that signups rename (commerce_hub.tenancy.services); refilled after each signup.
+TENANT_SPARE_POOL_SIZE = int(os.environ.get("TENANT_SPARE_POOL_SIZE", 2))
 GET_EXECUTOR_FUNCTION = "commerce_hub.tenancy.migration.get_executor"
 TENANT_MULTIPROCESSING_MAX_PROCESSES = int(os.environ.get("TENANT_MIGRATION_PROCESSES", os.cpu_count() or 2))
 PUBLIC_SCHEMA_URLCONF = "commerce_hub.urls_public"

@@ -27,7 +27,7 @@ def sweep_tenant() -> int:
 @shared_task(name="commerce_hub.events.sweep_all_tenants", base=PublicTask)
 def sweep_all_tenants() -> int:
     # One message per tenant, each carrying its schema, so tenants are swept in parallel by the workers.
-    tenants = get_tenant_model().objects.exclude(schema_name="public").filter(is_template=False)
+    tenants = get_tenant_model().objects.exclude(schema_name="public").filter(is_template=False, is_spare=False)
     count = 0
     for tenant in tenants.iterator():
         with tenant_context(tenant):

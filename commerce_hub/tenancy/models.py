@@ -11,6 +11,8 @@ class Tenant(TenantMixin):
     created_at = models.DateTimeField(auto_now_add=True)
     # The template tenant is migrated like every other tenant and cloned by signup; nobody logs in to it.
     is_template = models.BooleanField(default=False)
+    # A spare is a ready, migrated clone of the template waiting for a signup, which renames it (see services).
+    is_spare = models.BooleanField(default=False, db_index=True)
 
     auto_create_schema = True
     auto_drop_schema = True

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tenants.utils import get_public_schema_name, get_tenant_base_schema, schema_context
+from django_tenants.utils import get_public_schema_name, get_tenant_base_schema, quote_schema_name, schema_context
 
 from commerce_hub.tenancy.models import Domain, Tenant
 
@@ -89,8 +91,10 @@ def tenant_signup(*, company_name: str, subdomain: str, admin_name: str, email: 
     subdomain = subdomain_validate(subdomain)
     try:
         with transaction.atomic():
-            tenant = Tenant(schema_name=schema_name_for(subdomain), name=company_name.strip())
-            tenant.save()
+            tenant = _spare_claim(schema_name=schema_name_for(subdomain), name=company_name.strip())
+            if tenant is None:
+                tenant = Tenant(schema_name=schema_name_for(subdomain), name=company_name.strip())
+                tenant.save()
             domain = Domain.objects.create(domain=domain_for(subdomain), tenant=tenant, is_primary=True)
             with schema_context(tenant.schema_name):
                 user = user_create(email=email, full_name=admin_name, password=password, role=Role.ADMIN, actor=None)
@@ -98,9 +102,48 @@ def tenant_signup(*, company_name: str, subdomain: str, admin_name: str, email: 
                 token = welcome_token_make(user)
     except IntegrityError as exc:
         raise ValidationError({"subdomain": _("“%(value)s” is already taken.") % {"value": subdomain}}) from exc
+    transaction.on_commit(_spare_pool_refill, robust=True)
     return SignupResult(
         tenant=tenant, domain=domain.domain, welcome_url=tenant_url(domain.domain, f"/welcome/{token}/")
     )
+
+
+def _spare_claim(*, schema_name: str, name: str) -> Tenant | None:
+    """Take a spare schema and rename it: a signup then costs a rename, not a clone of every table.
+
+    skip_locked: two signups at once take two different spares (or one falls back to cloning). The rename is part
+    of the signup's transaction, so a failed signup hands the spare back untouched.
+    """
+    spare = Tenant.objects.select_for_update(skip_locked=True).filter(is_spare=True).order_by("id").first()
+    if spare is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER SCHEMA {quote_schema_name(spare.schema_name)} RENAME TO {quote_schema_name(schema_name)}"
+        )
+    Tenant.objects.filter(pk=spare.pk).update(
+        schema_name=schema_name, name=name, is_spare=False, created_at=timezone.now()
+    )
+    spare.refresh_from_db()
+    return spare
+
+
+def spare_pool_fill(*, size: int | None = None) -> int:
+    """Clone the template until `size` spares wait (TENANT_SPARE_POOL_SIZE). Returns how many were added."""
+    size = settings.TENANT_SPARE_POOL_SIZE if size is None else size
+    added = 0
+    while Tenant.objects.filter(is_spare=True).count() < size:
+        # "spare_" never collides with a tenant: every signup schema is "t_<subdomain>".
+        Tenant(schema_name=f"spare_{secrets.token_hex(6)}", name="Spare", is_spare=True).save(verbosity=0)
+        connection.set_schema_to_public()
+        added += 1
+    return added
+
+
+def _spare_pool_refill() -> None:
+    from commerce_hub.tenancy.tasks import spare_pool_refill
+
+    spare_pool_refill.delay()
 
 
 def welcome_token_make(user) -> str:

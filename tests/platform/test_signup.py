@@ -149,3 +149,42 @@ def test_a_service_level_signup_failure_is_shown_on_the_form(public_client, monk
     response = public_client.post("/signup/", GOOD)
     assert response.status_code == 400
     assert "Provisioning is paused for maintenance." in response.content.decode()
+
+
+def test_signup_renames_a_spare_schema_when_one_is_ready(public_client, django_capture_on_commit_callbacks):
+    from commerce_hub.tenancy.services import spare_pool_fill
+
+    assert spare_pool_fill(size=1) == 1
+    spare = Tenant.objects.get(is_spare=True)
+    spare_schema = spare.schema_name
+    assert spare_schema.startswith("spare_") and schema_exists(spare_schema)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = public_client.post("/signup/", GOOD)
+    assert response.status_code == 302
+    tenant = Tenant.objects.get(pk=spare.pk)  # the same row and schema, renamed
+    assert (tenant.schema_name, tenant.name, tenant.is_spare) == ("t_kaasmakerij", "Kaasmakerij Gouda B.V.", False)
+    assert not schema_exists(spare_schema) and schema_exists("t_kaasmakerij")
+    assert not Tenant.objects.filter(is_spare=True).exists()
+    with schema_context("t_kaasmakerij"):
+        assert User.objects.get().email == "marieke@kaasmakerij.example"
+    # After commit, the pool is topped up again by a task.
+    assert any("_spare_pool_refill" in getattr(c, "__name__", "") for c in callbacks)
+
+
+def test_a_failed_signup_gives_the_spare_back(public_client, monkeypatch):
+    from commerce_hub.tenancy.services import spare_pool_fill
+
+    spare_pool_fill(size=1)
+    spare_schema = Tenant.objects.get(is_spare=True).schema_name
+    from commerce_hub.accounts.services import users
+
+    def broken(**kwargs):
+        raise RuntimeError("mail server on fire")
+
+    monkeypatch.setattr(users, "user_create", broken)
+    import pytest as _pytest
+
+    with _pytest.raises(RuntimeError):
+        public_client.post("/signup/", GOOD)
+    assert Tenant.objects.get(is_spare=True).schema_name == spare_schema
+    assert schema_exists(spare_schema) and not schema_exists("t_kaasmakerij")

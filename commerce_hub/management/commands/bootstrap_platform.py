@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from commerce_hub.tenancy.services import platform_bootstrap
+from commerce_hub.tenancy.services import platform_bootstrap, spare_pool_fill
 
 
 class Command(BaseCommand):
@@ -8,4 +8,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         platform_bootstrap()
-        self.stdout.write("Platform ready.")
+        added = spare_pool_fill()
+        self.stdout.write(f"Platform ready ({added} spare tenant schemas prepared for signups).")
