@@ -217,6 +217,9 @@ def import_job_run(*, job_id: int) -> None:
                 locked.valid_rows = valid
                 locked.finished_at = timezone.now()
                 locked.save(update_fields=["status", "imported_rows", "processed_rows", "valid_rows", "finished_at"])
+                # The upload holds people's personal data; once its rows are in, the file itself goes.
+                name, storage = locked.file.name, locked.file.storage
+                transaction.on_commit(lambda: storage.delete(name) if name else None)
         except _NothingWritten as refused:
             with transaction.atomic():
                 updated = ImportJob.objects.filter(pk=job_id, status=Status.IMPORTING).update(

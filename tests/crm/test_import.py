@@ -126,8 +126,11 @@ def test_contacts_import_associates_companies_by_name_and_by_domain(
     )
     job = validate(admin_client, django_capture_on_commit_callbacks, "contact", csv_text)
     assert errors_of(job) == []
+    stored = job.file.name
+    assert job.file.storage.exists(stored)
     job = run(admin_client, django_capture_on_commit_callbacks, job)
     assert (job.status, job.imported_rows) == ("done", 3)
+    assert not job.file.storage.exists(stored)  # the uploaded personal data is gone once imported
     rows = list(
         Contact.objects.order_by("email").values_list("first_name", "last_name", "email", "company", "job_title")
     )
