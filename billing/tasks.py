@@ -1,4 +1,4 @@
-"""Billing background work. Tasks are thin: they load by id (or token) and call one service."""
+"""Billing background work. Tasks are thin: they load by id and call one service."""
 
 from celery import shared_task
 
@@ -6,10 +6,10 @@ from billing.imports import jobs
 
 
 @shared_task(name="billing.product_import_validate")
-def product_import_validate(token: str) -> None:
-    jobs.product_import_validate(token=token)
+def product_import_validate(job_id: int) -> None:
+    jobs.product_import_validate(job_id=job_id)
 
 
 @shared_task(name="billing.product_import_run")
-def product_import_run(token: str) -> None:
-    jobs.product_import_run(token=token)
+def product_import_run(job_id: int) -> None:
+    jobs.product_import_run(job_id=job_id)

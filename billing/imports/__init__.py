@@ -8,4 +8,4 @@ SYNC_ROWS = 1000
 BATCH_SIZE = 500
 PREVIEW_ROWS = 5
 MAX_KEPT_ERRORS = 10_000  # errors kept for the report and its CSV; the count is always exact
-STATE_TTL = 7 * 24 * 3600  # an import's state and file are kept a week after its last step
+PROGRESS_TTL = 3600  # live progress of a write, which only reaches the job row when its transaction commits

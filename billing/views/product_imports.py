@@ -1,4 +1,5 @@
-"""Product CSV import pages: upload, column mapping with a preview, the check's report and progress, the result."""
+"""Product CSV import pages: upload with the import history, column mapping with a preview, the check's report and
+progress, the result."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import csv
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -16,9 +17,11 @@ from django_htmx.http import HttpResponseClientRefresh
 from billing.imports import PREVIEW_ROWS, SYNC_ROWS
 from billing.imports import jobs as import_jobs
 from billing.imports.fields import import_specs
-from commerce_hub.access import require_perm
+from billing.models import ProductImportJob
+from commerce_hub.access import get_for_user, require_perm
 from commerce_hub.money import number_format
 from commerce_hub.organization.selectors import organization_profile_cached
+from commerce_hub.pagination import keyset_page
 from commerce_hub.text import csv_safe
 from crm.imports import MAX_ROWS
 from crm.imports.forms import ImportMappingForm, ImportUploadForm
@@ -28,14 +31,14 @@ PERM = "accounts.manage_products"
 ERRORS_SHOWN = 200
 
 
-def _job(token: str) -> import_jobs.ProductImport:
-    job = import_jobs.product_import_get(token)
-    if job is None:
-        raise Http404
-    return job
+HISTORY_SIZE = 20
 
 
-def _context(job: import_jobs.ProductImport | None = None, **extra) -> dict:
+def _job(request, pk: int) -> ProductImportJob:
+    return get_for_user(request.user, import_jobs.product_import_list(), PERM, pk=pk)
+
+
+def _context(job: ProductImportJob | None = None, **extra) -> dict:
     context = {"active_nav": "products", "title": _("Import products"), **extra}
     if job is not None:
         valid = job.valid_rows
@@ -63,11 +66,23 @@ def import_start(request):
         except ValidationError as exc:
             form.add_error("file", exc.message_dict.get("file", exc.messages))
         else:
-            return redirect("billing:product_import_mapping", token=job.token)
+            return redirect("billing:product_import_mapping", pk=job.pk)
+    history = keyset_page(
+        import_jobs.product_import_list(),
+        ordering=["-created_at", "-id"],
+        cursor=request.GET.get("after"),
+        size=HISTORY_SIZE,
+    )
     return render(
         request,
         "billing/products/import_start.html",
-        _context(form=form, specs=importable_specs(import_specs()), max_rows=MAX_ROWS, sync_rows=SYNC_ROWS),
+        _context(
+            form=form,
+            specs=importable_specs(import_specs()),
+            max_rows=MAX_ROWS,
+            sync_rows=SYNC_ROWS,
+            page=history,
+        ),
         status=400 if form.errors else 200,
     )
 
@@ -78,10 +93,10 @@ def _mapping_form(job, data=None) -> ImportMappingForm:
 
 @require_perm(PERM)
 @require_http_methods(["GET", "POST"])
-def import_mapping(request, token: str):
-    job = _job(token)
+def import_mapping(request, pk: int):
+    job = _job(request, pk)
     if not job.mappable:
-        return redirect("billing:product_import_detail", token=job.token)
+        return redirect("billing:product_import_detail", pk=job.pk)
     form = _mapping_form(job, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -91,7 +106,7 @@ def import_mapping(request, token: str):
             for key, errors in by_key.items():
                 form.add_error(None if key == "__all__" else form.field_for_header(key), errors)
         else:
-            return redirect("billing:product_import_detail", token=job.token)
+            return redirect("billing:product_import_detail", pk=job.pk)
     preview = import_jobs.product_import_preview(job=job, mapping=form.mapping())
     return render(
         request,
@@ -109,49 +124,55 @@ def import_mapping(request, token: str):
 
 @require_perm(PERM)
 @require_GET
-def import_preview(request, token: str):
+def import_preview(request, pk: int):
     """The preview table for the mapping chosen so far (htmx, on every change of a select)."""
-    job = _job(token)
+    job = _job(request, pk)
     preview = import_jobs.product_import_preview(job=job, mapping=_mapping_form(job, request.GET).mapping())
     return render(request, "billing/products/_import_preview.html", {"job": job, "preview": preview})
 
 
 @require_perm(PERM)
 @require_GET
-def import_detail(request, token: str):
-    job = _job(token)
+def import_detail(request, pk: int):
+    job = _job(request, pk)
     if job.status == import_jobs.UPLOADED:
-        return redirect("billing:product_import_mapping", token=job.token)
+        return redirect("billing:product_import_mapping", pk=job.pk)
     return render(
         request,
         "billing/products/import_detail.html",
-        _context(job, errors=job.errors[:ERRORS_SHOWN], errors_hidden=max(job.error_count - ERRORS_SHOWN, 0)),
+        _context(
+            job,
+            errors=list(import_jobs.product_import_errors(job=job)[:ERRORS_SHOWN]),
+            errors_hidden=max(job.error_count - ERRORS_SHOWN, 0),
+            processed=import_jobs.product_import_processed(job=job),
+        ),
     )
 
 
 @require_perm(PERM)
 @require_GET
-def import_progress(request, token: str):
+def import_progress(request, pk: int):
     """Polled every second while an import runs; once it stops, the whole page reloads to show the report."""
-    job = _job(token)
+    job = _job(request, pk)
     if not job.running:
         if request.htmx:
             return HttpResponseClientRefresh()
-        return redirect("billing:product_import_detail", token=job.token)
-    return render(request, "billing/products/_import_progress.html", {"job": job})
+        return redirect("billing:product_import_detail", pk=job.pk)
+    processed = import_jobs.product_import_processed(job=job)
+    return render(request, "billing/products/_import_progress.html", {"job": job, "processed": processed})
 
 
 @require_perm(PERM)
 @require_POST
-def import_run(request, token: str):
-    job = _job(token)
+def import_run(request, pk: int):
+    job = _job(request, pk)
     try:
         import_jobs.product_import_start(
             job=job, skip_invalid=request.POST.get("skip_invalid") == "1", actor=request.user
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return redirect("billing:product_import_detail", token=job.token)
+    return redirect("billing:product_import_detail", pk=job.pk)
 
 
 class _Echo:
@@ -161,14 +182,14 @@ class _Echo:
 
 @require_perm(PERM)
 @require_GET
-def import_errors_csv(request, token: str):
-    job = _job(token)
+def import_errors_csv(request, pk: int):
+    job = _job(request, pk)
     writer = csv.writer(_Echo())
 
     def lines():
         yield "\ufeff"  # Excel reads the file as UTF-8 only with the byte-order mark
         yield writer.writerow([_("Row"), _("Column"), _("Value"), _("Reason")])
-        for row, column, value, message in job.errors:
+        for row, column, value, message in import_jobs.product_import_errors(job=job).iterator():
             yield writer.writerow([row, csv_safe(column), csv_safe(value), message])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

@@ -9,14 +9,21 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from billing.imports.jobs import product_import_get
-from billing.models import Product, ProductFolder, ProductPrice, TaxRate
+from billing.models import Product, ProductFolder, ProductImportJob, ProductPrice, TaxRate
 from billing.services.products import ComponentInput, PriceInput, ProductInput, TierInput, product_create
 from commerce_hub.accounts.models import Role
 from commerce_hub.events.models import OutboxEvent
 from tests.conftest import user_make
 
 START = "/billing/products/import/"
+
+
+def product_import_get(pk) -> ProductImportJob:
+    return ProductImportJob.objects.get(pk=pk)
+
+
+def errors_of(job) -> list[tuple]:
+    return list(job.row_errors.values_list("row_number", "column", "value", "message"))
 
 
 def upload(client, content: str, name: str = "products.csv"):
@@ -28,7 +35,7 @@ def check(client, capture, content: str, **changes):
     """Upload, keep the guessed mapping (with `changes` by header), and check every row."""
     response = upload(client, content)
     assert response.status_code == 302, response.context["form"].errors if response.context else response
-    token = re.fullmatch(r"/billing/products/import/([\w-]+)/mapping/", response["Location"]).group(1)
+    token = re.fullmatch(r"/billing/products/import/(\d+)/mapping/", response["Location"]).group(1)
     job = product_import_get(token)
     data = {f"col_{i}": job.mapping.get(h, "") for i, h in enumerate(job.headers) if h}
     for header, key in changes.items():
@@ -43,10 +50,10 @@ def check(client, capture, content: str, **changes):
 def run(client, capture, job, *, skip_invalid: bool = False):
     with capture(execute=True):
         response = client.post(
-            f"/billing/products/import/{job.token}/run/", {"skip_invalid": "1" if skip_invalid else "0"}
+            f"/billing/products/import/{job.pk}/run/", {"skip_invalid": "1" if skip_invalid else "0"}
         )
-    assert response["Location"] == f"/billing/products/import/{job.token}/"
-    return product_import_get(job.token)
+    assert response["Location"] == f"/billing/products/import/{job.pk}/"
+    return product_import_get(job.pk)
 
 
 def make(sku, **fields):
@@ -123,13 +130,13 @@ def test_an_exported_file_imports_back_as_the_same_products(admin_client, django
     content = "\n".join(line for line in lines if not line.startswith("DISK,")) + "\n"
 
     job = check(admin_client, django_capture_on_commit_callbacks, content)
-    assert (job.status, job.total_rows, job.valid_rows, job.errors) == ("validated", 4, 4, [])
+    assert (job.status, job.total_rows, job.valid_rows, errors_of(job)) == ("validated", 4, 4, [])
     job = run(admin_client, django_capture_on_commit_callbacks, job)
     assert (job.status, job.imported_rows) == ("done", 4)
     assert catalogue() == before
     event = OutboxEvent.objects.get(name="product.bulk_created")
     assert sorted(event.payload["ids"]) == sorted(Product.objects.exclude(sku="DISK").values_list("pk", flat=True))
-    assert event.payload["import"] == job.token
+    assert event.payload["import"] == job.pk
 
 
 def test_a_dutch_sheet_with_price_and_currency_columns(admin_client, admin_user, django_capture_on_commit_callbacks):
@@ -149,7 +156,7 @@ def test_a_dutch_sheet_with_price_and_currency_columns(admin_client, admin_user,
         "BTW": "tax_rate",
         "Categorie": "folder",
     }
-    assert (job.valid_rows, job.errors) == (2, [])
+    assert (job.valid_rows, errors_of(job)) == (2, [])
     run(admin_client, django_capture_on_commit_callbacks, job)
     assert sorted(ProductPrice.objects.values_list("product__sku", "currency", "unit_price")) == [
         ("KOF-1", "EUR", Decimal("1234.50")),
@@ -183,7 +190,7 @@ def test_every_bad_row_is_reported_with_its_reason_and_nothing_is_written(
     make("TAKEN")
     job = check(admin_client, django_capture_on_commit_callbacks, BAD)
     assert (job.status, job.total_rows, job.valid_rows) == ("validated", 11, 1)
-    assert [tuple(e) for e in job.errors] == [
+    assert errors_of(job) == [
         (3, "sku", "OK-1", "This SKU is also in row 2."),
         (4, "sku", "taken", "A product with this SKU already exists."),
         (5, "price_EUR", "-3", "Enter 0 or more."),
@@ -204,18 +211,18 @@ def test_every_bad_row_is_reported_with_its_reason_and_nothing_is_written(
     assert Product.objects.count() == 1
 
     # "Import all rows" is refused while a row fails.
-    response = admin_client.post(f"/billing/products/import/{job.token}/run/", {"skip_invalid": "0"}, follow=True)
+    response = admin_client.post(f"/billing/products/import/{job.pk}/run/", {"skip_invalid": "0"}, follow=True)
     assert "Some rows have errors. Fix the file, or import only the valid rows." in response.content.decode()
     assert Product.objects.count() == 1
 
-    page = admin_client.get(f"/billing/products/import/{job.token}/").content.decode()
+    page = admin_client.get(f"/billing/products/import/{job.pk}/").content.decode()
     assert "Import the valid row" in page and "No active tax rate is called “BTW 19%”." in page
 
     job = run(admin_client, django_capture_on_commit_callbacks, job, skip_invalid=True)
     assert (job.status, job.imported_rows) == ("done", 1)
     assert sorted(Product.objects.values_list("sku", flat=True)) == ["OK-1", "TAKEN"]
 
-    errors = admin_client.get(f"/billing/products/import/{job.token}/errors.csv")
+    errors = admin_client.get(f"/billing/products/import/{job.pk}/errors.csv")
     rows = list(csv.reader(io.StringIO(b"".join(errors.streaming_content).decode("utf-8-sig"))))
     assert rows[0] == ["Row", "Column", "Value", "Reason"]
     assert rows[3] == ["5", "price_EUR", "-3", "Enter 0 or more."]  # a number, not a formula
@@ -230,7 +237,7 @@ def test_tiers_and_components_cells_are_checked(admin_client, django_capture_on_
         "B1,Bundle,,9,,GHOST:2,whole\n"
     )
     job = check(admin_client, django_capture_on_commit_callbacks, content)
-    assert [tuple(e) for e in job.errors] == [
+    assert errors_of(job) == [
         (2, "tiers_EUR", "50:5 | 10:4 | *:3", "Each tier must go higher than the tier before it."),
         (3, "tiers_EUR", "lots", "“lots” is not a list of tiers; write up_to:unit_price, like 10:5.00 | *:4.00."),
         (
@@ -249,7 +256,7 @@ def test_a_sku_saved_after_the_check_rolls_back_every_row(admin_client, django_c
     job = run(admin_client, django_capture_on_commit_callbacks, job)
     assert job.status == "failed"
     assert job.error == "Some rows failed, so nothing was written. Fix them, or import only the valid rows."
-    assert [tuple(e) for e in job.errors] == [(3, "sku", "B", "A product with this SKU already exists.")]
+    assert errors_of(job) == [(3, "sku", "B", "A product with this SKU already exists.")]
     assert list(Product.objects.values_list("sku", flat=True)) == ["b"]
 
 
@@ -281,9 +288,10 @@ def test_a_bad_upload_is_refused_next_to_the_file_field(admin_client):
     assert response.context["form"].errors["file"][0].startswith("“products.xlsx” is not a CSV file.")
 
 
-def test_unknown_tokens_are_404_and_sales_cannot_import(admin_client, tenant_alpha):
-    assert admin_client.get("/billing/products/import/not-a-token/").status_code == 404
-    assert admin_client.post("/billing/products/import/not-a-token/run/").status_code == 404
+def test_unknown_imports_are_404_and_sales_cannot_import(admin_client, tenant_alpha):
+    assert admin_client.get("/billing/products/import/999999/").status_code == 404
+    assert admin_client.post("/billing/products/import/999999/run/").status_code == 404
+    assert admin_client.get("/billing/products/import/not-a-number/").status_code == 404
     client = Client(HTTP_HOST="alpha.localhost")
     client.force_login(user_make(Role.SALES))
     assert upload(client, "sku,name,price_EUR\nA,One,1\n").status_code == 403
@@ -300,15 +308,66 @@ def test_import_pages_of_another_user_need_the_permission(tenant_alpha, admin_cl
 
 
 def test_the_progress_fragment_while_a_check_runs(admin_client):
-    from billing.imports.jobs import _save
+    response = upload(admin_client, "sku,name,price_EUR\nA,One,1\nB,Two,2\n")
+    job = product_import_get(response["Location"].split("/")[-3])
+    ProductImportJob.objects.filter(pk=job.pk).update(status="validating", processed_rows=1)
+    fragment = admin_client.get(f"/billing/products/import/{job.pk}/progress/").content.decode()
+    assert "Checking: 1 of 2 rows" in fragment
+    ProductImportJob.objects.filter(pk=job.pk).update(status="validated")
+    done = admin_client.get(f"/billing/products/import/{job.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert done["HX-Refresh"] == "true"
+
+
+def test_the_progress_of_a_write_comes_from_the_cache_until_it_commits(admin_client):
+    from django.core.cache import cache
+
+    from billing.imports.jobs import progress_cache_key
 
     response = upload(admin_client, "sku,name,price_EUR\nA,One,1\nB,Two,2\n")
     job = product_import_get(response["Location"].split("/")[-3])
-    job.status, job.processed_rows = "validating", 1
-    _save(job)
-    fragment = admin_client.get(f"/billing/products/import/{job.token}/progress/").content.decode()
-    assert "Checking: 1 of 2 rows" in fragment
-    job.status = "validated"
-    _save(job)
-    done = admin_client.get(f"/billing/products/import/{job.token}/progress/", HTTP_HX_REQUEST="true")
-    assert done["HX-Refresh"] == "true"
+    ProductImportJob.objects.filter(pk=job.pk).update(status="importing", processed_rows=0)
+    cache.set(progress_cache_key(job.pk), 1)
+    fragment = admin_client.get(f"/billing/products/import/{job.pk}/progress/").content.decode()
+    assert "Importing: 1 of 2 rows" in fragment
+
+
+def test_an_import_survives_a_cache_flush_and_is_listed_in_the_history(
+    admin_client, admin_user, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    job = check(admin_client, django_capture_on_commit_callbacks, "sku,name,price_EUR\nA,One,1\nB,Two,2\nC,,3\n")
+    cache.clear()
+    job = run(admin_client, django_capture_on_commit_callbacks, job, skip_invalid=True)
+    cache.clear()
+    job = product_import_get(job.pk)
+    assert (job.status, job.total_rows, job.valid_rows, job.imported_rows, job.error_count) == ("done", 3, 2, 2, 1)
+    assert job.created_by == admin_user and job.finished_at is not None
+    assert errors_of(job) == [(4, "name", "", "This field is required.")]
+    page = admin_client.get(f"/billing/products/import/{job.pk}/").content.decode()
+    assert "Imported 2 products." in page and "This field is required." in page
+
+    later = upload(admin_client, "sku,name,price_EUR\nD,Four,4\n", name="later.csv")
+    assert later.status_code == 302
+    history = admin_client.get(START)
+    rows = history.context["page"].rows
+    assert [(r.original_name, r.status, r.total_rows) for r in rows] == [
+        ("later.csv", "uploaded", 1),
+        ("products.csv", "done", 3),
+    ]
+    html = history.content.decode()
+    assert f'href="/billing/products/import/{job.pk}/"' in html and "products.csv" in html
+
+
+def test_the_uploaded_file_is_deleted_once_its_rows_are_in(admin_client, django_capture_on_commit_callbacks):
+    from django.core.files.storage import default_storage
+
+    job = check(admin_client, django_capture_on_commit_callbacks, "sku,name,price_EUR\nA,One,1\n")
+    name = job.file.name
+    assert name.startswith("imports/products/") and default_storage.exists(name)
+    job = run(admin_client, django_capture_on_commit_callbacks, job)
+    assert (job.status, job.file.name) == ("done", "")
+    assert not default_storage.exists(name)
+    assert admin_client.get(f"/billing/products/import/{job.pk}/mapping/")["Location"] == (
+        f"/billing/products/import/{job.pk}/"
+    )
