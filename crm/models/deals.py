@@ -26,6 +26,13 @@ class Pipeline(models.Model):
         return self.name
 
 
+class ActiveStageManager(models.Manager):
+    """Stages in use. An archived stage lives on only in deal history (which reads through the base manager)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(is_archived=False)
+
+
 class Stage(models.Model):
     class Kind(models.TextChoices):
         OPEN = "open", _("Open")
@@ -37,9 +44,15 @@ class Stage(models.Model):
     position = models.PositiveIntegerField(default=0)
     probability = models.DecimalField(_("win probability"), max_digits=5, decimal_places=2, default=0)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.OPEN)
+    is_archived = models.BooleanField(default=False)
+
+    all_objects = models.Manager()
+    objects = ActiveStageManager()
 
     class Meta:
         ordering = ["pipeline", "position", "id"]
+        base_manager_name = "all_objects"
+        default_manager_name = "objects"
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(probability__gte=0, probability__lte=100),

@@ -271,8 +271,11 @@ def stage_move(*, stage: Stage, direction: str, actor) -> None:
         audit_record(actor=actor, action="crm.stage_moved", obj=stage, after={"direction": direction})
 
 
-def stage_delete(*, stage: Stage, actor) -> None:
-    """Refused while deals are in the stage (the message says how many) and for a pipeline's last stage."""
+def stage_delete(*, stage: Stage, actor) -> bool:
+    """Refused while deals are in the stage (the message says how many) and for a pipeline's last stage.
+
+    Returns True when the stage was deleted, False when it was archived: deal history refers to it.
+    """
     with transaction.atomic():
         locked = Stage.objects.select_for_update().get(pk=stage.pk)
         deals = Deal.objects.filter(stage=locked).count()
@@ -288,19 +291,14 @@ def stage_delete(*, stage: Stage, actor) -> None:
         if not Stage.objects.filter(pipeline_id=locked.pipeline_id).exclude(pk=locked.pk).exists():
             raise ValidationError(_("A pipeline needs at least one stage."))
         # Stage history keeps every stage a deal ever passed through (time in stage, win rates); it is not
-        # rewritten, so a stage that appears in it stays.
-        history = DealStageChange.objects.filter(Q(from_stage=locked) | Q(to_stage=locked)).count()
-        if history:
-            raise ValidationError(
-                ngettext(
-                    "%(count)s stage change in the deal history refers to this stage. Rename it instead.",
-                    "%(count)s stage changes in the deal history refer to this stage. Rename it instead.",
-                    history,
-                )
-                % {"count": history}
-            )
+        # rewritten: a stage that appears in it is archived instead, gone from the board, forms and filters.
+        if DealStageChange.objects.filter(Q(from_stage=locked) | Q(to_stage=locked)).exists():
+            Stage.objects.filter(pk=locked.pk).update(is_archived=True)
+            audit_record(actor=actor, action="crm.stage_archived", obj=locked, before=_stage_snapshot(locked))
+            return False
         audit_record(actor=actor, action="crm.stage_deleted", obj=locked, before=_stage_snapshot(locked))
         locked.delete()
+        return True
 
 
 # --- lifecycle stages --------------------------------------------------------------------------------------------

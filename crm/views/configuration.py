@@ -245,11 +245,18 @@ def stage_move(request, pk: int):
 def stage_delete(request, pk: int):
     stage = get_for_user(request.user, Stage.objects.all(), PERM, pk=pk)
     try:
-        services.stage_delete(stage=stage, actor=request.user)
+        deleted = services.stage_delete(stage=stage, actor=request.user)
     except ValidationError as exc:
         _refusal(request, exc)
     else:
-        messages.success(request, _("Stage “%(name)s” deleted.") % {"name": stage.name})
+        if deleted:
+            messages.success(request, _("Stage “%(name)s” deleted.") % {"name": stage.name})
+        else:
+            messages.success(
+                request,
+                _("Stage “%(name)s” removed. Deal history still shows it, so it was archived, not erased.")
+                % {"name": stage.name},
+            )
     return redirect("crm:pipeline_detail", pk=stage.pipeline_id)
 
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from commerce_hub.accounts.models import AuditEntry, Role
-from crm.models import Company, Contact, Deal, LifecycleStage, Pipeline, PropertyDefinition, Stage
+from crm.models import Company, Contact, Deal, DealStageChange, LifecycleStage, Pipeline, PropertyDefinition, Stage
 from crm.selectors import lifecycle_labels
 from crm.services import configuration as services
 from crm.services.records import deal_move_stage, record_create
@@ -181,13 +181,23 @@ def test_deleting_an_unused_stage_works(admin_client, pipeline):
     assert AuditEntry.objects.get(action="crm.stage_deleted").before["name"] == "Intro"
 
 
-def test_a_stage_in_the_deal_history_is_kept(admin_user, pipeline):
+def test_a_stage_in_the_deal_history_is_archived_not_erased(admin_client, admin_user, pipeline):
     intro, won = pipeline.stages.get(name="Intro"), pipeline.stages.get(name="Won")
     deal = record_create(object_type="deal", data={"name": "History", "stage": str(intro.pk)}, actor=admin_user)
     deal_move_stage(deal=deal, stage_id=won.pk, actor=admin_user)
-    with pytest.raises(ValidationError) as exc:
-        services.stage_delete(stage=intro, actor=admin_user)
-    assert exc.value.messages == ["2 stage changes in the deal history refer to this stage. Rename it instead."]
+    assert services.stage_delete(stage=intro, actor=admin_user) is False
+    # Gone from the pipeline, the board and the forms...
+    assert _stage_names(pipeline) == ["Won"]
+    assert intro.pk not in [s.pk for s in Stage.objects.all()]
+    page = admin_client.get(f"/crm/deals/board/?pipeline={pipeline.pk}").content.decode()
+    assert f'data-stage="{intro.pk}"' not in page
+    # ...kept in the deal's history, by name.
+    change = DealStageChange.objects.get(deal=deal, to_stage=won)
+    assert change.from_stage.name == "Intro" and change.from_stage.is_archived
+    assert AuditEntry.objects.get(action="crm.stage_archived").before["name"] == "Intro"
+    # A deal cannot be moved back into it.
+    with pytest.raises(ValidationError):
+        deal_move_stage(deal=deal, stage_id=intro.pk, actor=admin_user)
 
 
 def test_the_last_stage_of_a_pipeline_stays(admin_user, pipeline):
