@@ -1,9 +1,16 @@
-"""Transactional email: templates/emails/<name>-{subject.txt,body-text.txt,body-html.html}, sent by a task."""
+"""Transactional email: templates/emails/<name>-{subject.txt,body-text.txt,body-html.html}.
+
+An email is stored as a row in the same transaction as the change that causes it and sent by a task after commit;
+the events sweep sends whatever a lost task left behind, with backoff on failures.
+"""
 
 from celery import shared_task
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
+
+from commerce_hub.events.services import MAX_ATTEMPTS, retry_delay
 
 
 def email_render(name: str, context: dict, language: str | None = None) -> tuple[str, str, str]:
@@ -14,14 +21,56 @@ def email_render(name: str, context: dict, language: str | None = None) -> tuple
     return subject, text, html
 
 
-def email_queue(*, to: str, name: str, context: dict, language: str | None = None) -> None:
-    """Render now (the context may hold model instances) and send after the current transaction commits."""
+def email_queue(*, to: str, name: str, context: dict, language: str | None = None):
+    """Render now (the context may hold model instances), store, and send after the current transaction commits."""
+    from commerce_hub.events.models import OutgoingEmail
+
     subject, text, html = email_render(name, context, language)
-    email_send.delay_on_commit(to=to, subject=subject, text=text, html=html)
+    email = OutgoingEmail.objects.create(to=to, subject=subject, text=text, html=html)
+    email_send.delay_on_commit(email.pk)
+    return email
 
 
-@shared_task(name="commerce_hub.mail.email_send", autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
-def email_send(*, to: str, subject: str, text: str, html: str) -> None:
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to])
-    message.attach_alternative(html, "text/html")
-    message.send()
+def email_deliver(*, email_id: int) -> bool:
+    """Send one stored email unless it is sent already or someone else is sending it. True when sent now.
+    After MAX_ATTEMPTS failures the sweep leaves it; it stays visible with its last error."""
+    from commerce_hub.events.models import OutgoingEmail
+
+    with transaction.atomic():
+        email = (
+            OutgoingEmail.objects.select_for_update(skip_locked=True).filter(pk=email_id, sent_at__isnull=True).first()
+        )
+        if email is None:
+            return False
+        message = EmailMultiAlternatives(subject=email.subject, body=email.text, to=[email.to])
+        message.attach_alternative(email.html, "text/html")
+        email.attempts += 1
+        try:
+            message.send()
+        except OSError as exc:  # SMTP down or refusing: try again later, then give up after MAX_ATTEMPTS
+            email.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+            email.next_attempt_at = timezone.now() + retry_delay(email.attempts)
+            email.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+            return False
+        email.sent_at = timezone.now()
+        email.text = email.html = ""
+        email.last_error = ""
+        email.save(update_fields=["attempts", "sent_at", "text", "html", "last_error"])
+    return True
+
+
+def emails_due_ids(limit: int = 200) -> list[int]:
+    from commerce_hub.events.models import OutgoingEmail
+
+    return list(
+        OutgoingEmail.objects.filter(
+            sent_at__isnull=True, next_attempt_at__lte=timezone.now(), attempts__lt=MAX_ATTEMPTS
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+@shared_task(name="commerce_hub.mail.email_send")
+def email_send(email_id: int) -> None:
+    email_deliver(email_id=email_id)

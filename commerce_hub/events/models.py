@@ -44,3 +44,29 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.handler} ({self.status})"
+
+
+class OutgoingEmail(models.Model):
+    """An email waiting to be sent, written in the transaction that caused it, so a broker outage loses nothing.
+
+    Once sent, the bodies are cleared: they may carry a sign-in or invitation link that must not outlive its use.
+    """
+
+    to = models.EmailField()
+    subject = models.CharField(max_length=300)
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="events_email_due", condition=models.Q(sent_at__isnull=True))
+        ]
+
+    def __str__(self):
+        return f"{self.subject} → {self.to}"

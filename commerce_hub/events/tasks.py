@@ -17,11 +17,16 @@ def deliver_event(self, event_id: int) -> None:
 
 @shared_task(name="commerce_hub.events.sweep_tenant")
 def sweep_tenant() -> int:
-    """Deliver whatever is due in this tenant: retries, and events whose first enqueue was lost."""
+    """Deliver whatever is due in this tenant: retries, and events and emails whose first enqueue was lost."""
+    from commerce_hub.mail import email_deliver, emails_due_ids
+
     event_ids = services.deliveries_due_event_ids()
     for event_id in event_ids:
         services.event_deliver(event_id=event_id)
-    return len(event_ids)
+    email_ids = emails_due_ids()
+    for email_id in email_ids:
+        email_deliver(email_id=email_id)
+    return len(event_ids) + len(email_ids)
 
 
 @shared_task(name="commerce_hub.events.sweep_all_tenants", base=PublicTask)

@@ -1,0 +1,70 @@
+from datetime import timedelta
+from unittest import mock
+
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+
+from commerce_hub.events.models import OutgoingEmail
+from commerce_hub.events.tasks import sweep_tenant
+from commerce_hub.mail import email_deliver, email_queue, email_send
+
+CONTEXT = {"user": None, "protocol": "http", "domain": "alpha.localhost", "uid": "MQ", "token": "abc-123"}
+
+
+def _queue():
+    from types import SimpleNamespace
+
+    user = SimpleNamespace(full_name="Lars Haugen")
+    return email_queue(to="lars@alpha.example", name="password-reset", context={**CONTEXT, "user": user})
+
+
+def test_an_email_is_stored_with_the_change_and_sent_once_after_commit(
+    tenant_alpha, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    sent = []
+    with mock.patch.object(email_send, "apply_async", lambda *a, **kw: sent.append(a)):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            email = _queue()
+            assert sent == []  # nothing leaves before commit
+        assert sent == [((email.pk,), {})]
+    assert OutgoingEmail.objects.get().sent_at is None
+    assert email_deliver(email_id=email.pk) is True
+    assert email_deliver(email_id=email.pk) is False  # a second delivery of the task sends nothing
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["lars@alpha.example"]
+    assert "/password-reset/MQ/abc-123/" in mail.outbox[0].body
+    stored = OutgoingEmail.objects.get()
+    # The link does not outlive the email: only who, what and when stay.
+    assert (stored.text, stored.html, stored.subject) == ("", "", "Reset your Commerce Hub password")
+    assert stored.sent_at is not None
+
+
+def test_a_rolled_back_change_sends_no_email(tenant_alpha, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        try:
+            with transaction.atomic():
+                _queue()
+                raise RuntimeError("the change failed")
+        except RuntimeError:
+            pass
+    assert callbacks == [] and not OutgoingEmail.objects.exists()
+
+
+def test_smtp_failures_are_retried_by_the_sweep(tenant_alpha, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with mock.patch.object(email_send, "apply_async"):
+        email = _queue()
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=ConnectionRefusedError("smtp down")):
+        assert email_deliver(email_id=email.pk) is False
+    email.refresh_from_db()
+    assert (email.attempts, email.sent_at) == (1, None)
+    assert email.last_error == "ConnectionRefusedError: smtp down"
+    assert email.next_attempt_at > timezone.now() + timedelta(seconds=8)
+    sweep_tenant.run()  # not due yet
+    assert mail.outbox == []
+    OutgoingEmail.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now())
+    sweep_tenant.run()
+    assert len(mail.outbox) == 1
+    email.refresh_from_db()
+    assert email.attempts == 2 and email.sent_at is not None
