@@ -75,6 +75,10 @@ def test_build_a_deal_from_line_items(page, live_server_port, editor_data, scree
 
     # Edit quantity and discount in place: the preview follows as you type, the metrics once saved.
     page.get_by_label("Edit Rugged scanner").click()
+    # htmx wires a swapped-in form after it settles; type before that and the preview never hears it.
+    page.wait_for_function(
+        "() => { const f = document.querySelector('.line-form'); return f && f['htmx-internal-data']; }"
+    )
     page.locator(".line-form").get_by_label("Quantity").fill("3")
     page.locator(".line-form").get_by_label("Discount", exact=True).select_option("percent")
     page.locator(".line-form").get_by_label("Discount value").fill("10")

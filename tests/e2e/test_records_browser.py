@@ -60,6 +60,8 @@ def test_inline_edit_notes_and_tasks_on_a_company_page(page, live_server_port, l
 
     # A bad value: the message sits under the field, and Escape puts the old value back.
     page.get_by_label("Edit Domain").click()
+    # Focus arrives once htmx has swapped the form in and wired it; typing Enter earlier would post it natively.
+    expect(page.locator("#id_inline-domain")).to_be_focused()
     page.locator("#id_inline-domain").fill("not a domain")
     page.locator("#id_inline-domain").press("Enter")
     expect(page.locator("#prop-domain .field-error")).to_have_text("“not a domain” is not a domain like example.com.")
@@ -69,6 +71,7 @@ def test_inline_edit_notes_and_tasks_on_a_company_page(page, live_server_port, l
 
     # Lifecycle through its select; the header badge follows.
     page.get_by_label("Edit Lifecycle stage").click()
+    expect(page.locator("#prop-lifecycle_stage select")).to_be_focused()
     page.locator("#prop-lifecycle_stage select").select_option(label="Evangelist")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#record-header")).to_contain_text("Evangelist")
