@@ -7,7 +7,11 @@ class BillingConfig(AppConfig):
 
     def ready(self):
         # Billing sits above the CRM: it adds its line items panel to the deal page; the CRM never imports billing.
+        from billing import demo_data
+        from commerce_hub import demo
         from crm.panels import register_panel
+
+        demo.register_seeder("billing", demo_data.seed, order=20)
 
         def line_items_panel(request, record):
             from billing.views.line_items import deal_panel_context

@@ -43,3 +43,17 @@ def test_seed_demo_scale_adds_n_of_each_with_copy(db):
         assert Contact.objects.filter(company__isnull=True).count() == 0
         # Norwegian demo companies (index 12..23) have 1 + i % 2 deals each: 18; every odd scaled deal is NOK.
         assert Deal.objects.filter(amount_currency="NOK").count() == 18 + 1250
+
+
+def test_seed_demo_includes_a_product_library_and_deals_with_line_items(db):
+    from billing.models import LineItem, Product
+
+    call_command("seed_demo", "--subdomain", "demo-billing", "--no-progress")
+    with schema_context("t_demo_billing"):
+        assert Product.objects.count() == 6
+        assert set(Product.objects.get(sku="HUB-PRO").prices.values_list("currency", flat=True)) == {"EUR", "NOK"}
+        assert Product.objects.get(sku="API-CALLS").tiers.count() == 4
+        lines = LineItem.objects.filter(deal__isnull=False)
+        assert lines.count() == 7
+        # Each line is in its deal's currency.
+        assert all(line.currency == line.deal.amount_currency for line in lines.select_related("deal"))
