@@ -37,6 +37,9 @@ $(STAMP): pyproject.toml
 bench: $(STAMP)
 	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/signup_provisioning.py
 	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/crm_index.py
+	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/invoice_finalize.py
+	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/invoice_index.py
+	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/invoice_pdf.py
 
 clean-data:
 	@echo "This deletes the embedded database and Redis data in .data/."

@@ -8,6 +8,7 @@ class BillingConfig(AppConfig):
     def ready(self):
         # Billing sits above the CRM: it adds its line items panel to the deal page; the CRM never imports billing.
         from billing import demo_data
+        from billing.services import invoice_emails  # noqa: F401 - registers the PDF attachment providers
         from commerce_hub import demo
         from crm.panels import register_panel
 

@@ -15,9 +15,10 @@ from decimal import Decimal
 
 from django.db.models import Model, QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from billing import pricing
-from billing.models import DocumentAdjustment, LineItem
+from billing.models import DocumentAdjustment, Invoice, LineItem
 from commerce_hub.organization.selectors import organization_profile_cached
 from crm.models import Deal
 
@@ -32,6 +33,9 @@ class OwnerKind:
     detail_url: Callable[[Model], str]
     title: Callable[[Model], str]
     currency: Callable[[Model], str]
+    # Why this document's lines cannot change now ("" when they can): a finalized invoice is frozen.
+    locked_reason: Callable[[Model], str] = lambda obj: ""
+    active_nav: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,23 @@ OWNER_KINDS: dict[str, OwnerKind] = {
         detail_url=lambda deal: reverse("crm:deal_detail", args=[deal.pk]),
         title=lambda deal: deal.name,
         currency=deal_currency,
+        active_nav="deals",
+    ),
+    "invoice": OwnerKind(
+        kind="invoice",
+        model=Invoice,
+        column="invoice",
+        view_perm="accounts.view_invoices",
+        edit_perm="accounts.edit_invoices",
+        detail_url=lambda invoice: reverse("billing:invoice_detail", args=[invoice.pk]),
+        title=lambda invoice: str(invoice),
+        currency=lambda invoice: invoice.currency,
+        locked_reason=lambda invoice: (
+            ""
+            if invoice.status == "draft"
+            else _("Invoice %(number)s is finalized: its lines cannot change.") % {"number": invoice.number}
+        ),
+        active_nav="invoices",
     ),
 }
 

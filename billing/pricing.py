@@ -786,3 +786,78 @@ def document_summary(
         reverse_charge=any(line.reverse_charge for line in lines),
         exact=exact,
     )
+
+
+# --- credit notes and late fees ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreditItem:
+    """What one credit note line takes back before VAT: a rounded net amount at the VAT of the invoice it credits."""
+
+    net: Decimal
+    tax_rate: Decimal
+    tax_label: str = ""
+    reverse_charge: bool = False
+
+
+@dataclass(frozen=True)
+class CreditSummary:
+    currency: str
+    items: tuple[CreditItem, ...]
+    vat_groups: tuple[VatGroup, ...]
+    subtotal: Decimal
+    vat_total: Decimal
+    total: Decimal
+
+
+def credit_line_net(*, base: Decimal, quantity: Decimal, of_quantity: Decimal, currency: str) -> Decimal:
+    """The net credited for `quantity` of an invoice line's `of_quantity` units whose VAT base was `base`."""
+    if of_quantity <= 0 or quantity >= of_quantity:
+        return base
+    return round_money(_fraction(base) * _fraction(quantity) / _fraction(of_quantity), currency)
+
+
+def credit_summary(items: Sequence[CreditItem], *, currency: str) -> CreditSummary:
+    """Price a credit note: VAT per group of items with the same rate, label and reverse charge, rounded once per
+    group like an invoice, so crediting every line of an invoice in full gives back exactly its VAT."""
+    groups: dict[tuple[Decimal, str, bool], list[int]] = {}
+    for index, item in enumerate(items):
+        if item.net <= 0:
+            raise PricingError([(f"items[{index}].net", _("Enter an amount above zero."))])
+        rate = Decimal(0) if item.reverse_charge else item.tax_rate
+        groups.setdefault((rate, item.tax_label, item.reverse_charge), []).append(index)
+    vat_groups = []
+    for (rate, label, reverse_charge), indexes in groups.items():
+        base = sum((_fraction(items[i].net) for i in indexes), Fraction(0))
+        vat = base * _fraction(rate) / 100
+        vat_groups.append(
+            VatGroup(
+                rate,
+                label,
+                reverse_charge,
+                round_money(base, currency),
+                round_money(vat, currency),
+                base,
+                vat,
+                tuple(indexes),
+            )
+        )
+    vat_groups.sort(key=lambda group: (group.reverse_charge, -group.rate, group.label))
+    subtotal = sum((item.net for item in items), round_money(0, currency))
+    vat_total = sum((group.vat for group in vat_groups), round_money(0, currency))
+    return CreditSummary(
+        currency=currency,
+        items=tuple(items),
+        vat_groups=tuple(vat_groups),
+        subtotal=subtotal,
+        vat_total=vat_total,
+        total=subtotal + vat_total,
+    )
+
+
+def late_interest(*, amount: Decimal, yearly_rate: Decimal, days: int, currency: str) -> Decimal:
+    """Simple statutory interest on an overdue amount: amount x rate% x days / 365, rounded once."""
+    if days <= 0 or amount <= 0 or yearly_rate <= 0:
+        return round_money(0, currency)
+    return round_money(_fraction(amount) * _fraction(yearly_rate) / 100 * days / 365, currency)

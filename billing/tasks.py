@@ -1,8 +1,11 @@
 """Billing background work. Tasks are thin: they load by id and call one service."""
 
 from celery import shared_task
+from django.db import connection
+from django_tenants.utils import get_tenant_model, tenant_context
 
 from billing.imports import jobs
+from commerce_hub.celery import PublicTask
 
 
 @shared_task(name="billing.product_import_validate")
@@ -13,3 +16,37 @@ def product_import_validate(job_id: int) -> None:
 @shared_task(name="billing.product_import_run")
 def product_import_run(job_id: int) -> None:
     jobs.product_import_run(job_id=job_id)
+
+
+@shared_task(name="billing.invoice_pdf_render")
+def invoice_pdf_render(invoice_id: int) -> None:
+    from billing.models import Invoice
+    from billing.pdf import invoice_pdf_bytes
+
+    invoice = Invoice.objects.filter(pk=invoice_id).exclude(status="draft").first()
+    if invoice is not None:
+        invoice_pdf_bytes(invoice)
+
+
+@shared_task(name="billing.invoices_daily")
+def invoices_daily() -> None:
+    """Overdue flags, then reminders, then late fees: each step is idempotent, so beat may fire it hourly."""
+    from billing.services.invoice_payments import invoices_mark_overdue
+    from billing.services.reminders import late_fees_create, reminders_send
+
+    invoices_mark_overdue()
+    reminders_send()
+    late_fees_create()
+
+
+@shared_task(name="billing.invoices_daily_all_tenants", base=PublicTask)
+def invoices_daily_all_tenants() -> int:
+    # One message per tenant, each carrying its schema, like the events sweep.
+    tenants = get_tenant_model().objects.exclude(schema_name="public").filter(is_template=False, is_spare=False)
+    count = 0
+    for tenant in tenants.iterator():
+        with tenant_context(tenant):
+            invoices_daily.delay()
+        count += 1
+    connection.set_schema_to_public()
+    return count

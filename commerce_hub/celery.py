@@ -80,6 +80,8 @@ app.conf.task_routes = {
 app.conf.beat_schedule = {
     "events-sweep-all-tenants": {"task": "commerce_hub.events.sweep_all_tenants", "schedule": 60.0},
     "tenancy-spare-pool": {"task": "commerce_hub.tenancy.spare_pool_refill", "schedule": 300.0},
+    # Overdue flags, payment reminders and late fees; idempotent, so hourly catches up after any outage.
+    "billing-invoices-daily": {"task": "billing.invoices_daily_all_tenants", "schedule": 3600.0},
 }
 app.autodiscover_tasks()
 

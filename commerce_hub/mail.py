@@ -4,6 +4,8 @@ An email is stored as a row in the same transaction as the change that causes it
 the events sweep sends whatever a lost task left behind, with backoff on failures.
 """
 
+from collections.abc import Callable
+
 from celery import shared_task
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -11,6 +13,19 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from commerce_hub.events.services import MAX_ATTEMPTS, retry_delay
+
+# provider name -> fn(id) returning (filename, content bytes, mimetype)
+_attachment_providers: dict[str, Callable[[object], tuple[str, bytes, str]]] = {}
+
+
+def attachment_provider(name: str):
+    """Register a function that produces an attachment when the email is sent (a PDF rendered after commit)."""
+
+    def register(fn):
+        _attachment_providers[name] = fn
+        return fn
+
+    return register
 
 
 def email_render(name: str, context: dict, language: str | None = None) -> tuple[str, str, str]:
@@ -21,12 +36,22 @@ def email_render(name: str, context: dict, language: str | None = None) -> tuple
     return subject, text, html
 
 
-def email_queue(*, to: str, name: str, context: dict, language: str | None = None):
+def email_queue(
+    *,
+    to: str,
+    name: str,
+    context: dict,
+    language: str | None = None,
+    attachments: list[dict] | None = None,
+    reply_to: str = "",
+):
     """Render now (the context may hold model instances), store, and send after the current transaction commits."""
     from commerce_hub.events.models import OutgoingEmail
 
     subject, text, html = email_render(name, context, language)
-    email = OutgoingEmail.objects.create(to=to, subject=subject, text=text, html=html)
+    email = OutgoingEmail.objects.create(
+        to=to, subject=subject, text=text, html=html, attachments=attachments or [], reply_to=reply_to
+    )
     email_send.delay_on_commit(email.pk)
     return email
 
@@ -42,12 +67,17 @@ def email_deliver(*, email_id: int) -> bool:
         )
         if email is None:
             return False
-        message = EmailMultiAlternatives(subject=email.subject, body=email.text, to=[email.to])
+        message = EmailMultiAlternatives(
+            subject=email.subject, body=email.text, to=[email.to], reply_to=[email.reply_to] if email.reply_to else None
+        )
         message.attach_alternative(email.html, "text/html")
         email.attempts += 1
         try:
+            with transaction.atomic():  # a provider may write (a cached PDF); its failure must not break ours
+                for attachment in email.attachments:
+                    message.attach(*_attachment_providers[attachment["provider"]](attachment["id"]))
             message.send()
-        except OSError as exc:  # SMTP down or refusing: try again later, then give up after MAX_ATTEMPTS
+        except Exception as exc:  # noqa: BLE001 - SMTP down or refusing, or an attachment not ready: retry later
             email.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
             email.next_attempt_at = timezone.now() + retry_delay(email.attempts)
             email.save(update_fields=["attempts", "last_error", "next_attempt_at"])

@@ -10,9 +10,12 @@ from crm.models import Deal
 
 class LineItem(models.Model):
     """A line on a commercial document. It copies the product's values when added; editing it changes only this
-    document. Deals own lines now; quotes, invoices, payment links and subscriptions add their own owner column."""
+    document. Deals and invoices own lines; quotes, payment links and subscriptions add their own owner column."""
 
     deal = models.ForeignKey(Deal, null=True, blank=True, on_delete=models.CASCADE, related_name="line_items")
+    invoice = models.ForeignKey(
+        "billing.Invoice", null=True, blank=True, on_delete=models.CASCADE, related_name="line_items"
+    )
     position = models.PositiveIntegerField(default=0)
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     name = models.CharField(_("name"), max_length=200)
@@ -44,7 +47,10 @@ class LineItem(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
-        indexes = [models.Index(fields=["deal", "position"], name="billing_lineitem_deal")]
+        indexes = [
+            models.Index(fields=["deal", "position"], name="billing_lineitem_deal"),
+            models.Index(fields=["invoice", "position"], name="billing_lineitem_invoice"),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gte=0), name="billing_line_quantity_not_negative"),
             models.CheckConstraint(condition=models.Q(unit_price__gte=0), name="billing_line_price_not_negative"),
@@ -58,6 +64,9 @@ class DocumentAdjustment(models.Model):
     """A one-time discount, fee or tax in a document's summary, on its subtotal."""
 
     deal = models.ForeignKey(Deal, null=True, blank=True, on_delete=models.CASCADE, related_name="adjustments")
+    invoice = models.ForeignKey(
+        "billing.Invoice", null=True, blank=True, on_delete=models.CASCADE, related_name="adjustments"
+    )
     kind = models.CharField(max_length=8, choices=AdjustmentKind.choices)
     label = models.CharField(max_length=120)
     percent = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True)

@@ -162,8 +162,12 @@ def line_preview(line: LineItem, values: LineValues) -> tuple[pricing.LineResult
 
 
 def _lock(owner: LineOwner) -> None:
-    """Serialize writes to one document's lines; the owner row is the lock."""
-    owner.kind.model.objects.select_for_update().filter(pk=owner.pk).values_list("pk", flat=True).first()
+    """Serialize writes to one document's lines; the owner row is the lock. A document whose lines are frozen
+    (a finalized invoice) is refused here, under the lock, so a finalization in between is seen."""
+    locked = owner.kind.model.objects.select_for_update().filter(pk=owner.pk).first()
+    reason = owner.kind.locked_reason(locked) if locked is not None else ""
+    if reason:
+        raise ValidationError(reason)
 
 
 def _changed(owner: LineOwner) -> None:

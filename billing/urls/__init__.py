@@ -1,6 +1,6 @@
 """Billing routes, one module per area."""
 
-from billing.urls import exchange_rates, line_items, products, tax_rates
+from billing.urls import exchange_rates, invoice_index, invoice_settings, invoices, line_items, products, tax_rates
 
 app_name = "billing"
 urlpatterns = [
@@ -8,4 +8,7 @@ urlpatterns = [
     *tax_rates.urlpatterns,
     *line_items.urlpatterns,
     *exchange_rates.urlpatterns,
+    *invoice_index.urlpatterns,
+    *invoice_settings.urlpatterns,
+    *invoices.urlpatterns,
 ]

@@ -28,4 +28,4 @@ def _editor_routes(kind: str, plural: str) -> list:
     ]
 
 
-urlpatterns = [*_editor_routes("deal", "deals")]
+urlpatterns = [*_editor_routes("deal", "deals"), *_editor_routes("invoice", "invoices")]

@@ -203,7 +203,7 @@ def _urls(owner: LineOwner) -> dict[str, str]:
 def _base_context(request, owner: LineOwner) -> dict:
     kind = owner.kind
     user = request.user
-    can_edit = user.has_perm(kind.edit_perm)
+    can_edit = user.has_perm(kind.edit_perm) and not kind.locked_reason(owner.obj)
     columns = _columns(request)
     return {
         "owner": owner,
@@ -217,7 +217,7 @@ def _base_context(request, owner: LineOwner) -> dict:
         "column_choices": [(key, label, key in columns) for key, label in COLUMNS],
         # name, quantity, unit price, the chosen columns, amount; and a handle and actions for editors
         "colspan": 4 + len(columns) + (2 if can_edit else 0),
-        "active_nav": "deals" if kind.kind == "deal" else "",
+        "active_nav": kind.active_nav,
     }
 
 
@@ -587,6 +587,11 @@ def line_save(request, owner_kind: str, owner_pk: int):
     """Done editing: offer to set the deal amount to the lines' TCV (one-time adjustments left out)."""
     owner = _owner(request, owner_kind, owner_pk, edit=True)
     state = editor_state(owner)
+    if owner.kind.kind != "deal":  # only a deal has an amount that follows its lines
+        messages.success(request, _("Line items saved.")) if not state.problems else messages.error(
+            request, state.problems[0]
+        )
+        return redirect(owner.detail_url)
     proposed = state.deal_amount
     current = owner.obj.amount
     unchanged = current is not None and proposed is not None and current.amount == proposed

@@ -56,6 +56,10 @@ class OutgoingEmail(models.Model):
     subject = models.CharField(max_length=300)
     text = models.TextField(blank=True)
     html = models.TextField(blank=True)
+    reply_to = models.EmailField(blank=True)
+    # Files attached when the email goes out, each {"provider": name, "id": ...}: an app above the platform
+    # registers the provider (commerce_hub.mail.attachment_provider) that returns the file at sending time.
+    attachments = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)

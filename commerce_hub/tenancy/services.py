@@ -182,3 +182,10 @@ def platform_bootstrap(*, base_domain: str | None = None) -> None:
     Domain.objects.get_or_create(domain=base_domain, defaults={"tenant": public, "is_primary": True})
     if not Tenant.objects.filter(schema_name=get_tenant_base_schema()).exists():
         Tenant(schema_name=get_tenant_base_schema(), name="Template", is_template=True).save(verbosity=0)
+
+
+def current_tenant_url(path: str = "/") -> str:
+    """An absolute link into the tenant this request or task runs in (emails are read outside any request)."""
+    from django.db import connection
+
+    return tenant_url(connection.tenant.get_primary_domain().domain, path)

@@ -1,0 +1,205 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Company, Contact, Deal
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    OPEN = "open", _("Open")
+    PAID = "paid", _("Paid")
+    VOID = "void", _("Void")
+    UNCOLLECTIBLE = "uncollectible", _("Uncollectible")
+
+
+class Invoice(models.Model):
+    """A bill to a buyer. A draft is edited freely; finalizing numbers it and freezes what it prints into
+    `snapshot`. After that only its state moves (a database trigger refuses anything else): corrections are credit
+    notes, money received is a payment, and the balance is always derived from the total, credit notes and
+    payments."""
+
+    status = models.CharField(_("status"), max_length=14, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
+    number = models.CharField(_("number"), max_length=40, null=True, blank=True, unique=True)
+    sequence = models.PositiveBigIntegerField(null=True, blank=True)  # the counter value behind the number
+    currency = models.CharField(_("currency"), max_length=3)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices", verbose_name=_("company")
+    )
+    contacts = models.ManyToManyField(Contact, blank=True, related_name="invoices", verbose_name=_("contacts"))
+    deal = models.ForeignKey(Deal, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices")
+    # Set when the invoice was made from a quote (the quotes feature links it).
+    source_quote_id = models.BigIntegerField(null=True, blank=True)
+    # A late fee invoice points at the overdue invoice it charges for.
+    late_fee_for = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="late_fee_invoice"
+    )
+    payment_terms_days = models.PositiveIntegerField(_("payment terms (days)"), null=True, blank=True)
+    custom_due_date = models.DateField(_("due date"), null=True, blank=True)
+    payment_methods = models.JSONField(_("accepted payment methods"), default=list, blank=True)
+    comments = models.TextField(_("comments for the buyer"), blank=True)
+    issue_date = models.DateField(_("invoice date"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    # Frozen at finalization: seller, buyer, lines, VAT breakdown, totals, terms, bank details, logo.
+    snapshot = models.JSONField(null=True, blank=True)
+    total = models.DecimalField(_("total"), max_digits=20, decimal_places=2, null=True, blank=True)
+    logo_path = models.CharField(max_length=300, blank=True)  # the logo file it was finalized with
+    pdf_path = models.CharField(max_length=300, blank=True)  # the cached PDF of a finalized invoice
+    public_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    first_viewed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    overdue_at = models.DateTimeField(null=True, blank=True)  # when the overdue event went out
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "due_date", "id"], name="billing_invoice_status_due"),
+            models.Index(fields=["-created_at", "-id"], name="billing_invoice_created"),
+            models.Index(fields=["-issue_date", "-id"], name="billing_invoice_issued"),
+            models.Index(fields=["company", "-created_at"], name="billing_invoice_company"),
+            models.Index(fields=["deal", "-created_at"], name="billing_invoice_deal"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(number__isnull=False, sequence__isnull=False, issue_date__isnull=False),
+                name="billing_invoice_finalized_has_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft", number__isnull=True) | ~Q(status="draft"),
+                name="billing_invoice_draft_has_no_number",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number or f"Draft {self.pk}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == InvoiceStatus.DRAFT
+
+
+class PaymentMethodKind(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    CARD = "card", _("Card")
+    BANK_DEBIT = "bank_debit", _("Bank debit")
+    CASH = "cash", _("Cash")
+    OTHER = "other", _("Other")
+
+
+class InvoicePayment(models.Model):
+    """Money received against an invoice: recorded by hand, or by a payment processor (source, external_id)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    paid_on = models.DateField(_("payment date"))
+    method = models.CharField(_("method"), max_length=14, choices=PaymentMethodKind.choices)
+    reference = models.CharField(_("reference"), max_length=140, blank=True)
+    source = models.CharField(max_length=20, default="manual")
+    external_id = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["paid_on", "id"]
+        indexes = [models.Index(fields=["invoice"], name="billing_payment_invoice")]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="billing_payment_positive")]
+
+
+class InvoiceEvent(models.Model):
+    """The invoice's own timeline, append-only: who did what, when, and the state before and after."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=14, blank=True)
+    to_status = models.CharField(max_length=14, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["invoice", "at"], name="billing_invoice_event_inv")]
+
+
+class CreditNote(models.Model):
+    """A correction of a finalized invoice: its own number series, lines, VAT and PDF; it lowers the balance."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    number = models.CharField(_("number"), max_length=40, unique=True)
+    sequence = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    issue_date = models.DateField()
+    total = models.DecimalField(max_digits=20, decimal_places=2)
+    snapshot = models.JSONField(default=dict)
+    pdf_path = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["invoice"], name="billing_credit_note_invoice")]
+        constraints = [models.CheckConstraint(condition=Q(total__gt=0), name="billing_credit_note_positive")]
+
+    def __str__(self):
+        return self.number
+
+
+class CreditNoteLine(models.Model):
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
+    # The invoice line it credits (its position in the invoice snapshot), or None for an amount.
+    invoice_line_index = models.PositiveIntegerField(null=True, blank=True)
+    description = models.CharField(max_length=300)
+    quantity = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
+    net = models.DecimalField(max_digits=20, decimal_places=2)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    tax_label = models.CharField(max_length=100, blank=True)
+    reverse_charge = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+
+class ReminderSent(models.Model):
+    """One reminder step sent for one invoice. The unique pair is what makes a beat that fires twice, or a worker
+    that dies mid-run, never send the same step twice: the row and its email commit together or not at all."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="reminders")
+    offset_days = models.IntegerField()
+    kind = models.CharField(max_length=14)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "offset_days"], name="billing_reminder_once_per_step")
+        ]
+
+
+class InvoiceSavedView(models.Model):
+    """A named invoice index view (its query string). Personal (owner set) or shared with the team."""
+
+    name = models.CharField(max_length=80)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    query = models.CharField(max_length=2000, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
