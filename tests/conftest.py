@@ -151,6 +151,7 @@ def live_tenant(django_db_blocker):
             with schema_context(tenant.schema_name):
                 import_module("crm.migrations.0003_default_stages").create_defaults(django_apps, None)
                 import_module("billing.migrations.0002_default_tax_rates").create_rates(django_apps, None)
+                import_module("billing.migrations.0005_invoice_guards_and_defaults").create_defaults(django_apps, None)
             # And forget what this tenant cached, in any thread ("<schema>:<prefix>:..." keys).
             client = cache._cache.get_client(write=True)
             stale = list(client.scan_iter(match=f"{tenant.schema_name}:*", count=1000))

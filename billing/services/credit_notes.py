@@ -5,7 +5,7 @@ line's quantity, or an amount at one of the invoice's VAT rates; the engine pric
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -211,10 +211,3 @@ def credit_note_create(
         event_emit(name="credit_note.issued", payload={"id": note.pk, "invoice_id": invoice.pk, "number": number})
         invoice_settle_if_paid(invoice, actor=actor, via="credit_note")
     return note
-
-
-def parse_decimal(text: str) -> Decimal:
-    try:
-        return Decimal(str(text).strip().replace(",", "."))
-    except (InvalidOperation, ValueError):
-        return Decimal("NaN")

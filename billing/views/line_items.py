@@ -221,7 +221,7 @@ def _base_context(request, owner: LineOwner) -> dict:
     }
 
 
-def _editor_context(request, owner: LineOwner, **extra) -> dict:
+def editor_context(request, owner: LineOwner, **extra) -> dict:
     state = editor_state(owner)
     context = _base_context(request, owner)
     context |= {
@@ -234,7 +234,7 @@ def _editor_context(request, owner: LineOwner, **extra) -> dict:
 
 
 def _editor(request, owner: LineOwner, **extra) -> HttpResponse:
-    return render(request, "billing/line_items/_editor.html", _editor_context(request, owner, **extra))
+    return render(request, "billing/line_items/_editor.html", editor_context(request, owner, **extra))
 
 
 def _done(request, owner: LineOwner, message: str = "") -> HttpResponse:
@@ -265,7 +265,7 @@ def _page(request, owner: LineOwner, fragment: str, context: dict, *, title: str
 @require_GET
 def line_items_page(request, owner_kind: str, owner_pk: int):
     owner = _owner(request, owner_kind, owner_pk, edit=False)
-    return render(request, "billing/line_items/page.html", _editor_context(request, owner, title=owner.title))
+    return render(request, "billing/line_items/page.html", editor_context(request, owner, title=owner.title))
 
 
 @require_perm()
