@@ -36,6 +36,8 @@ def invoice_email_queue(*, invoice: Invoice, to: str, template: str = "invoice",
     the caller's transaction. `template` is "invoice" or one of the reminder templates."""
     settings = invoice_settings_get()
     snapshot = invoice.snapshot or {}
+    # Greet the person the email goes to; the company name when the address is not one of the contacts.
+    recipient = invoice.contacts.filter(email__iexact=to).first()
     return email_queue(
         to=to,
         name=template,
@@ -44,7 +46,7 @@ def invoice_email_queue(*, invoice: Invoice, to: str, template: str = "invoice",
             "invoice": invoice,
             "document": snapshot,
             "seller_name": snapshot.get("seller", {}).get("legal_name", ""),
-            "buyer_name": snapshot.get("buyer", {}).get("name", ""),
+            "buyer_name": recipient.full_name if recipient else snapshot.get("buyer", {}).get("name", ""),
             "hosted_url": invoice_hosted_url(invoice),
             **context,
         },

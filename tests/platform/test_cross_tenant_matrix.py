@@ -35,6 +35,8 @@ def _bravo_objects():
                 "accounts_auditentry",
                 "crm_pipeline",
                 "crm_stage",
+                "billing_invoice",
+                "billing_creditnote",
             ]
         ):
             cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, 900000 + 1000 * i])
@@ -70,8 +72,24 @@ def _bravo_objects():
         event=event, handler="tests.nothing", status=Delivery.Status.FAILED, last_error=SECRET
     )
     entry = AuditEntry.objects.create(action="test.secret", object_repr=SECRET)
-    ids = sorted({o.pk for o in [user, company, contact, deal, invitation, event, delivery, entry, pipeline]})
-    return ids, [token]
+    invoice, credit_note = _bravo_invoice(company, contact)
+    ids = sorted(
+        {o.pk for o in [user, company, contact, deal, invitation, event, delivery, entry, pipeline, invoice, credit_note]}
+    )
+    return ids, [token, invoice.public_token]
+
+
+def _bravo_invoice(company, contact):
+    from decimal import Decimal
+
+    from billing.models import LineItem
+    from billing.services.credit_notes import credit_note_create
+    from billing.services.invoices import invoice_create, invoice_finalize
+
+    invoice = invoice_create(actor=None, company=company, contacts=[contact], currency="NOK")
+    LineItem.objects.create(invoice=invoice, name=f"{SECRET} line", unit_price=Decimal("100"), currency="NOK")
+    invoice = invoice_finalize(invoice=invoice, actor=None)
+    return invoice, credit_note_create(invoice=invoice, actor=None, amounts=[], lines=[], whole=True)
 
 
 @pytest.fixture
@@ -103,7 +121,7 @@ def test_no_route_of_alpha_serves_bravo_objects(admin_client, bravo):
                 assert refused, f"{method.upper()} {path}: {response.status_code}"
                 assert SECRET not in body, f"{method.upper()} {path} leaked Bravo data"
                 checked.add(route.name)
-    assert len(ids) == 9
+    assert len(ids) == 11
     assert {
         "crm:company_detail",
         "crm:contact_detail",
@@ -116,6 +134,12 @@ def test_no_route_of_alpha_serves_bravo_objects(admin_client, bravo):
         "accounts:welcome",
         "accounts:invitation_accept",
         "accounts:password_reset_confirm",
+        "billing:invoice_detail",
+        "billing:invoice_pdf",
+        "billing:invoice_payment_new",
+        "billing:credit_note_pdf",
+        "billing:invoice_hosted",
+        "billing:invoice_hosted_pdf",
     } <= checked
 
 
@@ -127,6 +151,7 @@ def test_alpha_pages_list_only_alpha_rows(admin_client, bravo):
         "/settings/users/",
         "/settings/audit/",
         "/settings/events/?status=failed",
+        "/billing/invoices/",
         "/",
     ]:
         response = admin_client.get(path)

@@ -1,0 +1,265 @@
+"""After finalization: payments with their bounds, derived states, void and uncollectible, credit notes, sending,
+and the trail every transition leaves."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import CreditNote, InvoiceEvent, InvoiceStatus
+from billing.selectors.invoice_balances import display_status, invoice_balance
+from billing.services.credit_notes import AmountCredit, LineCredit, credit_note_create
+from billing.services.invoice_payments import (
+    invoice_mark_uncollectible,
+    invoice_record_payment,
+    invoice_void,
+    invoices_mark_overdue,
+)
+from billing.services.invoices import invoice_send
+from commerce_hub.accounts.models import AuditEntry
+from commerce_hub.events.models import OutboxEvent, OutgoingEmail
+from tests.billing.invoicing import draft_make, finalized_make, seller_ready
+
+TODAY = timezone.localdate
+
+
+@pytest.fixture
+def invoice(tenant_alpha, admin_user):
+    """INV-1001: 2 x 100.00 at 21% and 3 x 12.50 at 9% = 242.00 + 40.88 = 282.88 EUR."""
+    return finalized_make(
+        actor=admin_user, lines=(("Consulting", "2", "100.00", "BTW 21%"), ("Book", "3", "12.50", "BTW 9%"))
+    )
+
+
+def pay(invoice, amount, actor, **extra):
+    return invoice_record_payment(
+        invoice=invoice,
+        amount=Decimal(amount),
+        paid_on=extra.pop("paid_on", TODAY()),
+        method="bank_transfer",
+        actor=actor,
+        **extra,
+    )
+
+
+# --- payments ---------------------------------------------------------------------------------------------------------
+
+
+def test_a_partial_payment_leaves_the_rest_due_and_reads_as_partially_paid(invoice, admin_user):
+    pay(invoice, "100.00", admin_user, reference="NL12 transfer")
+    invoice.refresh_from_db()
+    assert invoice_balance(invoice).due == Decimal("182.88")
+    assert invoice.status == InvoiceStatus.OPEN
+    assert display_status(invoice) == "partially_paid"
+
+
+def test_paying_the_balance_marks_the_invoice_paid_with_its_event(invoice, admin_user):
+    pay(invoice, "100.00", admin_user)
+    pay(invoice, "182.88", admin_user)
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID
+    assert invoice_balance(invoice).due == Decimal("0.00")
+    assert OutboxEvent.objects.filter(name="invoice.paid", payload__id=invoice.pk).count() == 1
+    kinds = list(InvoiceEvent.objects.filter(invoice=invoice).values_list("kind", flat=True))
+    assert kinds == ["created", "finalized", "payment_recorded", "payment_recorded", "paid"]
+    assert AuditEntry.objects.filter(action="invoice.paid", object_id=str(invoice.pk)).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("282.89", "That is more than the balance due (282.88 EUR)."),
+        ("0", "Enter an amount above zero."),
+        ("-5", "Enter an amount above zero."),
+        ("NaN", "Enter an amount above zero."),
+        ("Infinity", "Enter an amount above zero."),
+        ("10.001", "Use at most the currency's decimals."),
+    ],
+)
+def test_payment_amounts_outside_the_balance_are_refused(invoice, admin_user, amount, message):
+    with pytest.raises(ValidationError) as exc:
+        pay(invoice, amount, admin_user)
+    assert exc.value.message_dict["amount"] == [message]
+    assert invoice_balance(invoice).paid == 0
+
+
+def test_a_payment_in_the_future_is_refused(invoice, admin_user):
+    with pytest.raises(ValidationError) as exc:
+        pay(invoice, "10", admin_user, paid_on=TODAY() + timedelta(days=1))
+    assert exc.value.message_dict["paid_on"] == ["The payment date cannot be in the future."]
+
+
+def test_payments_on_drafts_paid_or_void_invoices_are_refused(tenant_alpha, admin_user, invoice):
+    seller_ready()
+    draft = draft_make(actor=admin_user)
+    with pytest.raises(ValidationError, match="only be recorded on open invoices; this one is draft"):
+        pay(draft, "1", admin_user)
+    pay(invoice, "282.88", admin_user)
+    with pytest.raises(ValidationError, match="this one is paid"):
+        pay(invoice, "1", admin_user)
+
+
+def test_a_processor_payment_recorded_twice_counts_once(invoice, admin_user):
+    first = pay(invoice, "50.00", None, source="stripe", external_id="pi_123")
+    again = pay(invoice, "50.00", None, source="stripe", external_id="pi_123")
+    assert first.pk == again.pk
+    assert invoice_balance(invoice).paid == Decimal("50.00")
+
+
+# --- void and uncollectible -------------------------------------------------------------------------------------------
+
+
+def test_void_is_refused_once_the_invoice_has_payments(invoice, admin_user):
+    pay(invoice, "10.00", admin_user)
+    with pytest.raises(ValidationError) as exc:
+        invoice_void(invoice=invoice, actor=admin_user)
+    assert exc.value.messages == ["This invoice has payments, so it cannot be voided. Issue a credit note instead."]
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.OPEN
+
+
+def test_void_keeps_the_number_and_records_who_and_why(invoice, admin_user):
+    invoice_void(invoice=invoice, actor=admin_user, reason="Sent to the wrong company")
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.number) == (InvoiceStatus.VOID, "INV-1001")
+    event = InvoiceEvent.objects.get(invoice=invoice, kind="voided")
+    assert (event.from_status, event.to_status, event.data["reason"]) == ("open", "void", "Sent to the wrong company")
+    assert OutboxEvent.objects.filter(name="invoice.voided").count() == 1
+    with pytest.raises(ValidationError, match="Only open invoices can be voided."):
+        invoice_void(invoice=invoice, actor=admin_user)
+
+
+def test_uncollectible_stops_payments(invoice, admin_user):
+    invoice_mark_uncollectible(invoice=invoice, actor=admin_user)
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.UNCOLLECTIBLE
+    with pytest.raises(ValidationError):
+        pay(invoice, "1", admin_user)
+
+
+# --- overdue ----------------------------------------------------------------------------------------------------------
+
+
+def test_overdue_is_derived_and_emitted_once(invoice, admin_user):
+    assert display_status(invoice, today=invoice.due_date) == "open"
+    assert display_status(invoice, today=invoice.due_date + timedelta(days=1)) == "overdue"
+    later = invoice.due_date + timedelta(days=1)
+    assert invoices_mark_overdue(today=later) == [invoice.pk]
+    assert invoices_mark_overdue(today=later) == []
+    assert OutboxEvent.objects.filter(name="invoice.overdue").count() == 1
+
+
+# --- credit notes -----------------------------------------------------------------------------------------------------
+
+
+def test_a_whole_credit_note_mirrors_the_invoice_and_settles_it(invoice, admin_user):
+    note = credit_note_create(invoice=invoice, actor=admin_user, whole=True, reason="Cancelled order")
+    assert note.number == "CN-1001"
+    assert note.total == Decimal("282.88")
+    assert [(g["rate"], g["base"], g["vat"]) for g in note.snapshot["vat_groups"]] == [
+        ("21.00", "200.00", "42.00"),
+        ("9.00", "37.50", "3.38"),
+    ]
+    invoice.refresh_from_db()
+    assert invoice_balance(invoice).due == Decimal("0.00")
+    assert invoice.status == InvoiceStatus.PAID
+
+
+def test_crediting_part_of_a_line_and_an_amount(invoice, admin_user):
+    note = credit_note_create(
+        invoice=invoice,
+        actor=admin_user,
+        lines=[LineCredit(index=1, quantity=Decimal("1"))],  # one of the three books: 12.50 + 9%
+        amounts=[AmountCredit(description="Goodwill", net=Decimal("10.00"), vat_group=0)],  # 10.00 + 21%
+    )
+    assert note.total == Decimal("12.50") + Decimal("1.13") + Decimal("10.00") + Decimal("2.10")
+    assert invoice_balance(invoice).due == Decimal("282.88") - Decimal("25.73")
+    with pytest.raises(ValidationError) as exc:
+        credit_note_create(invoice=invoice, actor=admin_user, lines=[LineCredit(index=1, quantity=Decimal("3"))])
+    assert exc.value.message_dict["line_1"] == ["At most 2 of this line is left to credit."]
+
+
+def test_a_credit_note_above_the_balance_is_refused(invoice, admin_user):
+    pay(invoice, "200.00", admin_user)
+    with pytest.raises(ValidationError, match="more than the balance due"):
+        credit_note_create(invoice=invoice, actor=admin_user, whole=True)
+    assert CreditNote.objects.count() == 0
+
+
+def test_credit_notes_refuse_bad_input(invoice, admin_user):
+    with pytest.raises(ValidationError) as exc:
+        credit_note_create(invoice=invoice, actor=admin_user, lines=[LineCredit(index=7, quantity=Decimal("1"))])
+    assert exc.value.message_dict["lines"] == ["Choose lines of this invoice, each once."]
+    with pytest.raises(ValidationError) as exc:
+        credit_note_create(invoice=invoice, actor=admin_user, amounts=[AmountCredit("x", Decimal("-3"), vat_group=0)])
+    assert exc.value.message_dict["amount_0"] == ["Enter an amount above zero."]
+    with pytest.raises(ValidationError) as exc:
+        credit_note_create(invoice=invoice, actor=admin_user)
+    assert exc.value.message_dict["lines"] == ["Choose at least one line or amount to credit."]
+
+
+def test_a_failed_credit_note_does_not_use_up_a_number(invoice, admin_user):
+    with pytest.raises(ValidationError), transaction.atomic():
+        credit_note_create(invoice=invoice, actor=admin_user, lines=[LineCredit(index=0, quantity=Decimal("9"))])
+    assert credit_note_create(invoice=invoice, actor=admin_user, whole=True).number == "CN-1001"
+
+
+# --- sending ----------------------------------------------------------------------------------------------------------
+
+
+def test_send_queues_one_email_per_contact_with_the_pdf_and_a_resend_is_recorded(invoice, admin_user):
+    to = invoice_send(invoice=invoice, actor=admin_user)
+    assert to == [invoice.contacts.get().email]
+    email = OutgoingEmail.objects.get(to=to[0])
+    assert email.subject == "Invoice INV-1001 from Alpha Handel B.V."
+    assert email.attachments == [{"provider": "billing.invoice_pdf", "id": invoice.pk}]
+    assert f"/billing/i/{invoice.public_token}/" in email.text
+    invoice_send(invoice=invoice, actor=admin_user)
+    kinds = list(
+        InvoiceEvent.objects.filter(invoice=invoice, kind__in=["sent", "resent"]).values_list("kind", flat=True)
+    )
+    assert kinds == ["sent", "resent"]
+    assert OutboxEvent.objects.filter(name="invoice.sent").count() == 2
+
+
+def test_send_in_dutch_uses_dutch_number_formats(tenant_alpha, admin_user):
+    from tests.billing.invoicing import buyer_make
+
+    seller_ready()
+    company, contact = buyer_make(
+        name="Molen B.V.", email="jan@molen.example", language="nl", country="NL", vat_number="NL000099998B57"
+    )
+    from billing.services.invoices import invoice_finalize
+
+    invoice = invoice_finalize(invoice=draft_make(company=company, contacts=[contact]), actor=admin_user)
+    assert invoice.language == "nl"
+    invoice_send(invoice=invoice, actor=admin_user)
+    text = OutgoingEmail.objects.get(to="jan@molen.example").text
+    assert "Dear Kari Nordmann," in text
+    assert "€\xa0242,00" in text
+
+
+def test_send_without_email_addresses_says_what_to_do(tenant_alpha, admin_user):
+    from billing.services.invoices import invoice_finalize
+    from tests.billing.invoicing import buyer_make
+
+    seller_ready()
+    company, _contact = buyer_make(email="x@example.com")
+    invoice = invoice_finalize(invoice=draft_make(company=company, contacts=[]), actor=admin_user)
+    with pytest.raises(ValidationError) as exc:
+        invoice_send(invoice=invoice, actor=admin_user)
+    assert exc.value.messages == ["Add a contact with an email address to send the invoice to."]
+
+
+def test_the_due_date_follows_custom_terms(tenant_alpha, admin_user):
+    from billing.services.invoices import invoice_finalize
+
+    seller_ready()
+    draft = draft_make(actor=admin_user)
+    draft.payment_terms_days = 30
+    draft.save(update_fields=["payment_terms_days"])
+    invoice = invoice_finalize(invoice=draft, actor=admin_user, issue_date=date(2026, 11, 1))
+    assert invoice.due_date == date(2026, 12, 1)

@@ -1,0 +1,176 @@
+"""The invoice pages as finance staff and buyers use them: drafts from deals, editing, finalizing (twice), payments
+with inline errors, void confirmation, permissions, and the hosted page with its headers and forged tokens."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from billing.models import Invoice, InvoiceEvent, InvoiceStatus, LineItem
+from commerce_hub.accounts.models import Role
+from crm.demo_data import default_pipeline_ensure
+from crm.models import Deal
+from tests.billing.invoicing import buyer_make, draft_make, finalized_make, seller_ready
+from tests.conftest import user_make
+
+
+@pytest.fixture
+def seller(tenant_alpha):
+    return seller_ready()
+
+
+def client_for(role: str) -> Client:
+    client = Client(HTTP_HOST="alpha.localhost")
+    client.force_login(user_make(role))
+    return client
+
+
+def test_a_draft_from_a_deal_copies_its_company_contacts_and_lines(seller, admin_client):
+    company, contact = buyer_make()
+    stage = default_pipeline_ensure().stages.first()
+    deal = Deal.objects.create(
+        name="Scanners", pipeline=stage.pipeline, stage=stage, company=company, amount_currency="EUR"
+    )
+    deal.contacts.add(contact)
+    LineItem.objects.create(
+        deal=deal, name="Scanner", quantity=Decimal(3), unit_price=Decimal("199.99"), currency="EUR"
+    )
+    response = admin_client.post(f"/billing/invoices/from/deal/{deal.pk}/")
+    invoice = Invoice.objects.get(deal=deal)
+    assert response.status_code == 302 and response["Location"] == f"/billing/invoices/{invoice.pk}/"
+    assert (invoice.company, list(invoice.contacts.all()), invoice.currency) == (company, [contact], "EUR")
+    assert list(LineItem.objects.filter(invoice=invoice).values_list("name", "quantity")) == [("Scanner", Decimal(3))]
+    assert LineItem.objects.filter(deal=deal).count() == 1  # the deal keeps its own lines
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Finalizing numbers this invoice INV-1001 and freezes it." in page
+    assert 'id="line-editor"' in page
+
+
+def test_the_draft_form_shows_errors_next_to_fields(seller, admin_client):
+    invoice = draft_make()
+    response = admin_client.post(
+        f"/billing/invoices/{invoice.pk}/edit/",
+        {
+            "company": "No such company",
+            "currency": "EUR",
+            "language": "en",
+            "terms": "custom",
+            "terms_days": "",
+            "payment_methods": ["bank_transfer"],
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "Choose a company from the list." in body
+    assert "Enter the number of days." in body
+
+
+def test_editing_terms_and_language_of_a_draft(seller, admin_client):
+    invoice = draft_make()
+    response = admin_client.post(
+        f"/billing/invoices/{invoice.pk}/edit/",
+        {
+            "company": f"{invoice.company.name} (#{invoice.company.pk})",
+            "contacts": [c.pk for c in invoice.contacts.all()],
+            "currency": "EUR",
+            "language": "nb",
+            "terms": "30",
+            "payment_methods": ["bank_transfer", "card"],
+            "comments": "Takk for handelen!",
+        },
+    )
+    assert response.status_code == 302
+    invoice.refresh_from_db()
+    assert (invoice.language, invoice.payment_terms_days, invoice.comments) == ("nb", 30, "Takk for handelen!")
+
+
+def test_finalize_asks_first_and_a_second_submit_changes_nothing(seller, admin_client):
+    invoice = draft_make()
+    confirm = admin_client.get(f"/billing/invoices/{invoice.pk}/finalize/").content.decode()
+    assert "It gets the number INV-1001" in confirm
+    assert admin_client.post(f"/billing/invoices/{invoice.pk}/finalize/").status_code == 302
+    again = admin_client.post(f"/billing/invoices/{invoice.pk}/finalize/", follow=True)
+    assert "Invoice INV-1001 is already finalized." in again.content.decode()
+    assert InvoiceEvent.objects.filter(invoice=invoice, kind="finalized").count() == 1
+    assert Invoice.objects.get(pk=invoice.pk).number == "INV-1001"
+
+
+def test_read_only_and_sales_users_cannot_finalize_or_record_payments(seller, admin_user):
+    draft = draft_make()
+    invoice = finalized_make()
+    for role in (Role.READ_ONLY, Role.SALES):
+        client = client_for(role)
+        assert client.get(f"/billing/invoices/{invoice.pk}/").status_code == 200
+        assert client.post(f"/billing/invoices/{draft.pk}/finalize/").status_code == 403
+        assert client.post(f"/billing/invoices/{invoice.pk}/payments/new/", {"amount": "1"}).status_code == 403
+        assert client.post(f"/billing/invoices/{invoice.pk}/void/").status_code == 403
+    assert Invoice.objects.get(pk=draft.pk).status == InvoiceStatus.DRAFT
+
+
+def test_recording_too_much_shows_the_balance_next_to_the_amount(seller, admin_client):
+    invoice = finalized_make()
+    response = admin_client.post(
+        f"/billing/invoices/{invoice.pk}/payments/new/",
+        {"amount": "999", "paid_on": "2026-11-30", "method": "bank_transfer"},
+    )
+    assert response.status_code == 400
+    assert "That is more than the balance due (242.00 EUR)." in response.content.decode()
+    ok = admin_client.post(
+        f"/billing/invoices/{invoice.pk}/payments/new/",
+        {"amount": "242.00", "paid_on": "2026-11-30", "method": "bank_transfer", "reference": "TRX-1"},
+    )
+    assert ok.status_code == 302
+    assert Invoice.objects.get(pk=invoice.pk).status == InvoiceStatus.PAID
+
+
+def test_void_asks_for_confirmation(seller, admin_client):
+    invoice = finalized_make()
+    page = admin_client.get(f"/billing/invoices/{invoice.pk}/void/").content.decode()
+    assert "Void invoice INV-1001?" in page
+    assert Invoice.objects.get(pk=invoice.pk).status == InvoiceStatus.OPEN
+    admin_client.post(f"/billing/invoices/{invoice.pk}/void/", {"reason": "Duplicate"})
+    assert Invoice.objects.get(pk=invoice.pk).status == InvoiceStatus.VOID
+
+
+# --- the hosted page --------------------------------------------------------------------------------------------------
+
+
+def test_the_hosted_page_shows_the_invoice_with_no_store_and_no_referrer(seller):
+    invoice = finalized_make()
+    buyer = Client(HTTP_HOST="alpha.localhost")
+    response = buyer.get(f"/billing/i/{invoice.public_token}/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert "INV-1001" in body and "Fjordline AS" in body
+    invoice.refresh_from_db()
+    first_view = invoice.first_viewed_at
+    assert first_view is not None
+    buyer.get(f"/billing/i/{invoice.public_token}/")
+    invoice.refresh_from_db()
+    assert invoice.first_viewed_at == first_view
+    assert InvoiceEvent.objects.filter(invoice=invoice, kind="viewed").count() == 1
+
+
+def test_staff_opening_the_hosted_page_is_not_a_buyer_view(seller, admin_client):
+    invoice = finalized_make()
+    assert admin_client.get(f"/billing/i/{invoice.public_token}/").status_code == 200
+    invoice.refresh_from_db()
+    assert invoice.first_viewed_at is None
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["x" * 43, "short", "../../etc/passwd", "%00" * 10, "Ä" * 43, "a" * 200],
+)
+def test_forged_hosted_tokens_find_nothing(seller, token):
+    finalized_make()
+    response = Client(HTTP_HOST="alpha.localhost").get(f"/billing/i/{token}/")
+    assert response.status_code == 404
+
+
+def test_a_draft_has_no_hosted_page(seller):
+    draft = draft_make()
+    assert draft.public_token is None
+    assert Client(HTTP_HOST="alpha.localhost").get("/billing/i/None/").status_code == 404
