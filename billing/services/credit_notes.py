@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -104,6 +105,37 @@ def _items(invoice: Invoice, lines: list[LineCredit], amounts: list[AmountCredit
     return items
 
 
+def _mirror(invoice: Invoice, items: list, summary: pricing.CreditSummary):
+    snapshot = invoice.snapshot
+    total, vat_total = Decimal(snapshot["total"]), Decimal(snapshot["vat_total"])
+    groups = tuple(
+        pricing.VatGroup(
+            Decimal(g["rate"]),
+            g["label"],
+            g["reverse_charge"],
+            Decimal(g["base"]),
+            Decimal(g["vat"]),
+            Decimal(g["base"]),
+            Decimal(g["vat"]),
+            (),
+        )
+        for g in snapshot["vat_groups"]
+    )
+    rest = (total - vat_total) - sum((item.net for _row, item in items), Decimal(0))
+    if rest:
+        row = {"invoice_line_index": None, "description": _("One-time fees, taxes and rounding"), "quantity": None}
+        items = [*items, (row, pricing.CreditItem(rest, Decimal(0), "", False))]
+    mirrored = pricing.CreditSummary(
+        currency=invoice.currency,
+        items=tuple(i for _r, i in items),
+        vat_groups=groups,
+        subtotal=total - vat_total,
+        vat_total=vat_total,
+        total=total,
+    )
+    return items, mirrored
+
+
 def credit_note_create(
     *,
     invoice: Invoice,
@@ -117,8 +149,11 @@ def credit_note_create(
     credit cannot exceed what is still due: money already received is returned as a refund, not credited."""
     with transaction.atomic():
         invoice = invoice_lock(invoice)
-        if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PAID, InvoiceStatus.UNCOLLECTIBLE):
-            raise ValidationError(_("Credit notes can only be issued for open, paid or uncollectible invoices."))
+        if invoice.status == InvoiceStatus.PAID:
+            raise ValidationError(_("This invoice is paid in full: refund the payment instead of crediting it."))
+        if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE):
+            raise ValidationError(_("Credit notes can only be issued for open or uncollectible invoices."))
+        first_whole = whole and not CreditNote.objects.filter(invoice=invoice).exists()
         if whole:
             already = credited_quantities(invoice)
             lines = [
@@ -133,6 +168,10 @@ def credit_note_create(
         if errors:
             raise ValidationError(errors)
         summary = pricing.credit_summary([item for _row, item in items], currency=invoice.currency)
+        if first_whole:
+            # Crediting a whole invoice gives back exactly what it charged: its own VAT groups and total (one-time
+            # fees and taxes included), not a re-pricing of its lines that could differ in the last cent.
+            items, summary = _mirror(invoice, items, summary)
         balance = invoice_balance(invoice)
         if summary.total > balance.due:
             raise ValidationError(

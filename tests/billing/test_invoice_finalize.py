@@ -249,3 +249,62 @@ def test_another_tenant_is_not_blocked_by_a_held_counter_lock(live_tenant):
     release.set()
     holder.join(10)
     assert number.startswith("INV-")
+
+
+def test_raw_sql_cannot_delete_a_finalized_invoice(seller, admin_user):
+    invoice = finalized_make(actor=admin_user)
+    with pytest.raises(DatabaseError, match="cannot be deleted"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM billing_invoice WHERE id = %s", [invoice.pk])
+
+
+def test_the_same_draft_finalized_twice_at_once_gets_one_number(live_tenant):
+    seller_ready()
+    pk = draft_make().pk
+    start = threading.Barrier(2)
+
+    def finalize(_n):
+        try:
+            with schema_context("t_live"):
+                start.wait(5)
+                try:
+                    return invoice_finalize(invoice=Invoice(pk=pk), actor=None).number
+                except ValidationError as exc:
+                    return exc.messages[0]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = sorted(pool.map(finalize, range(2)))
+    assert results == ["INV-1001", "Invoice INV-1001 is finalized and cannot be edited."]
+    assert NumberSeries.objects.get(key="invoice").next_number == 1002
+
+
+def test_two_payments_at_once_cannot_pay_more_than_the_balance(live_tenant):
+    from billing.selectors.invoice_balances import invoice_balance
+    from billing.services.invoice_payments import invoice_record_payment
+
+    invoice = finalized_make()  # 242.00
+    start = threading.Barrier(2)
+
+    def pay(_n):
+        try:
+            with schema_context("t_live"):
+                start.wait(5)
+                try:
+                    invoice_record_payment(
+                        invoice=Invoice(pk=invoice.pk),
+                        amount=Decimal("150.00"),
+                        paid_on=date.today(),
+                        method="bank_transfer",
+                        actor=None,
+                    )
+                    return "paid"
+                except ValidationError:
+                    return "refused"
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert sorted(pool.map(pay, range(2))) == ["paid", "refused"]
+    assert invoice_balance(invoice).paid == Decimal("150.00")

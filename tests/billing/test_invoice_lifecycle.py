@@ -263,3 +263,29 @@ def test_the_due_date_follows_custom_terms(tenant_alpha, admin_user):
     draft.save(update_fields=["payment_terms_days"])
     invoice = invoice_finalize(invoice=draft, actor=admin_user, issue_date=date(2026, 11, 1))
     assert invoice.due_date == date(2026, 12, 1)
+
+
+def test_crediting_a_whole_invoice_with_fees_and_fine_prices_gives_back_exactly_its_total(tenant_alpha, admin_user):
+    from billing.models import DocumentAdjustment
+    from billing.services.invoices import invoice_finalize
+
+    seller_ready()
+    draft = draft_make(
+        actor=admin_user,
+        lines=(("Metered", "3", "0.333333", "BTW 21%"), ("Seats", "7", "12.345678", "BTW 9%")),
+    )
+    DocumentAdjustment.objects.create(invoice=draft, kind="fee", label="Handling", amount=Decimal("4.95"))
+    DocumentAdjustment.objects.create(invoice=draft, kind="discount", label="Loyalty", percent=Decimal("10"))
+    invoice = invoice_finalize(invoice=draft, actor=admin_user)
+    note = credit_note_create(invoice=invoice, actor=admin_user, whole=True)
+    assert note.total == invoice.total
+    assert note.snapshot["vat_groups"] == invoice.snapshot["vat_groups"]
+    invoice.refresh_from_db()
+    assert invoice_balance(invoice).due == Decimal("0.00")
+
+
+def test_a_paid_invoice_is_refunded_not_credited(invoice, admin_user):
+    pay(invoice, "282.88", admin_user)
+    with pytest.raises(ValidationError) as exc:
+        credit_note_create(invoice=invoice, actor=admin_user, whole=True)
+    assert exc.value.messages == ["This invoice is paid in full: refund the payment instead of crediting it."]
