@@ -223,7 +223,7 @@ def invoice_defaults_update(
     *,
     actor,
     payment_methods: list[str],
-    payment_terms_days: int,
+    payment_terms_days: int | None,
     footer_text: str = "",
     legal_text: str = "",
     bank_account_holder: str = "",
@@ -238,7 +238,9 @@ def invoice_defaults_update(
         errors["payment_methods"] = [_("Choose from the listed payment methods.")]
     elif not methods:
         errors["payment_methods"] = [_("Accept at least one payment method.")]
-    if not 0 <= payment_terms_days <= MAX_TERMS_DAYS:
+    if payment_terms_days is None:
+        errors["payment_terms_days"] = [_("Enter the number of days.")]
+    elif not 0 <= payment_terms_days <= MAX_TERMS_DAYS:
         errors["payment_terms_days"] = [_("Enter between 0 and %(max)d days.") % {"max": MAX_TERMS_DAYS}]
     footer_text, legal_text = footer_text.strip(), legal_text.strip()
     for name, text in (("footer_text", footer_text), ("legal_text", legal_text)):

@@ -301,24 +301,25 @@ def invoice_finalize(*, invoice: Invoice, actor, issue_date: date | None = None)
     number, sequence = number_take(key=NumberSeries.INVOICE)
     document["number"] = number
     paid = total == 0  # nothing to pay: a fully discounted invoice is settled when issued
-    updated = Invoice.objects.filter(pk=invoice.pk, status=InvoiceStatus.DRAFT).update(
-        status=InvoiceStatus.PAID if paid else InvoiceStatus.OPEN,
-        number=number,
-        sequence=sequence,
-        issue_date=issue_date,
-        due_date=date.fromisoformat(document["due_date"]),
-        snapshot=document,
-        total=total,
-        logo_path=document["logo_path"],
-        public_token=secrets.token_urlsafe(32),  # 256 random bits
-        payment_methods=document["payment_methods"],
-        finalized_at=now,
-        paid_at=now if paid else None,
-        updated_at=now,
-    )
-    if updated != 1:
+    fields = {
+        "status": InvoiceStatus.PAID if paid else InvoiceStatus.OPEN,
+        "number": number,
+        "sequence": sequence,
+        "issue_date": issue_date,
+        "due_date": date.fromisoformat(document["due_date"]),
+        "snapshot": document,
+        "total": total,
+        "logo_path": document["logo_path"],
+        "public_token": secrets.token_urlsafe(32),  # 256 random bits
+        "payment_methods": document["payment_methods"],
+        "finalized_at": now,
+        "paid_at": now if paid else None,
+        "updated_at": now,
+    }
+    if Invoice.objects.filter(pk=invoice.pk, status=InvoiceStatus.DRAFT).update(**fields) != 1:
         raise ValidationError(_("This invoice was finalized meanwhile."))
-    invoice.refresh_from_db()
+    for name, value in fields.items():  # no re-read: the counter lock is held until commit
+        setattr(invoice, name, value)
     invoice_change_record(
         invoice,
         kind="finalized",

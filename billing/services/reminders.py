@@ -22,7 +22,13 @@ from billing.documents import invoice_settings_get
 from billing.models import Invoice, InvoiceEvent, InvoiceSettings, InvoiceStatus, LateFeeMode, LineItem, ReminderStep
 from billing.selectors.invoice_balances import invoice_balance, with_balances
 from billing.services.invoice_emails import invoice_email_queue
-from billing.services.invoices import invoice_create, invoice_event_add, invoice_finalize, invoice_recipients, invoice_send
+from billing.services.invoices import (
+    invoice_create,
+    invoice_event_add,
+    invoice_finalize,
+    invoice_recipients,
+    invoice_send,
+)
 from commerce_hub.events.services import event_emit
 from commerce_hub.money import current_locale, money_format
 
@@ -183,7 +189,7 @@ def late_fees_create(*, today: date | None = None) -> int:
             with transaction.atomic():
                 fee = _late_fee_invoice_create(invoice_id=invoice_id, settings=settings, today=today)
         except IntegrityError as exc:
-            if "late_fee_for" not in str(getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "")):
+            if not late_fee_conflict(exc):
                 raise
             continue  # another worker made this invoice's late fee first; the database kept only that one
         except ValidationError as exc:
@@ -191,6 +197,12 @@ def late_fees_create(*, today: date | None = None) -> int:
             continue
         created += fee is not None
     return created
+
+
+def late_fee_conflict(exc: IntegrityError) -> bool:
+    """Whether `exc` is the unique late_fee_for column refusing a second late fee for the same invoice."""
+    constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) or ""
+    return "late_fee_for" in constraint
 
 
 def late_fee_amount(*, invoice: Invoice, due: Decimal, settings: InvoiceSettings, today: date) -> Decimal:
@@ -211,8 +223,8 @@ def _late_fee_line_name(*, invoice: Invoice, settings: InvoiceSettings, today: d
             return _("Late fee for %(number)s") % {"number": invoice.number}
         return _("Statutory interest on %(number)s from %(start)s to %(end)s") % {
             "number": invoice.number,
-            "start": formats.date_format(invoice.due_date, "SHORT_DATE_FORMAT"),
-            "end": formats.date_format(today, "SHORT_DATE_FORMAT"),
+            "start": formats.date_format(invoice.due_date),
+            "end": formats.date_format(today),
         }
 
 

@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from billing.views import invoice_settings as views
+
+urlpatterns = [
+    path("invoices/settings/", views.invoice_settings, name="invoice_settings"),
+    path(
+        "invoices/settings/reminders/<int:pk>/delete/",
+        views.invoice_settings_step_delete,
+        name="invoice_settings_step_delete",
+    ),
+]

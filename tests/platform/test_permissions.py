@@ -17,6 +17,9 @@ OPEN_ROUTES = {
     "accounts:password_reset_complete",
     "accounts:invitation_accept",
     "language_set",
+    # The buyer's hosted invoice page and its PDF: the unguessable token is the key (tests/billing/test_invoice_pages).
+    "billing:invoice_hosted",
+    "billing:invoice_hosted_pdf",
 }
 
 
@@ -38,7 +41,7 @@ def test_every_other_route_sends_signed_out_visitors_to_login(client_alpha):
         (Role.READ_ONLY, "/settings/users/", 403),
         (Role.READ_ONLY, "/settings/audit/", 403),
         (Role.READ_ONLY, "/crm/companies/", 200),
-        (Role.READ_ONLY, "/invoices/", 200),
+        (Role.READ_ONLY, "/billing/invoices/", 200),
         (Role.SALES, "/settings/branding/", 403),
         (Role.SALES, "/crm/deals/", 200),
         (Role.SALES, "/quotes/", 200),
