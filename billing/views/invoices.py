@@ -107,7 +107,9 @@ def invoice_create_from(request, kind: str, pk: int):
             return redirect("crm:deal_detail", deal.pk)
     elif kind == "company":
         company = get_for_user(request.user, Company.objects.all(), "accounts.view_crm", pk=pk)
-        invoice = services.invoice_create(actor=request.user, company=company)
+        # The company's contacts become the recipients; the send page lets the user untick any of them.
+        contacts = list(company.contacts.exclude(email="").order_by("last_name", "first_name", "id")[:5])
+        invoice = services.invoice_create(actor=request.user, company=company, contacts=contacts)
     elif kind == "contact":
         contact = get_for_user(request.user, Contact.objects.select_related("company"), "accounts.view_crm", pk=pk)
         invoice = services.invoice_create(actor=request.user, company=contact.company, contacts=[contact])

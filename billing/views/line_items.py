@@ -173,6 +173,9 @@ def _form_errors(form: forms.Form, exc: ValidationError) -> None:
 def _owner(request, owner_kind: str, owner_pk: int, *, edit: bool) -> LineOwner:
     kind = OWNER_KINDS[owner_kind]
     obj = get_for_user(request.user, kind.model.objects.all(), kind.edit_perm if edit else kind.view_perm, pk=owner_pk)
+    reason = kind.locked_reason(obj) if edit else ""
+    if reason:  # a finalized invoice: the services refuse it too, under the document's row lock
+        raise PermissionDenied(reason)
     return owner_for(owner_kind, obj)
 
 

@@ -174,3 +174,16 @@ def test_a_draft_has_no_hosted_page(seller):
     draft = draft_make()
     assert draft.public_token is None
     assert Client(HTTP_HOST="alpha.localhost").get("/billing/i/None/").status_code == 404
+
+
+def test_the_line_editor_refuses_changes_to_a_finalized_invoice(seller, admin_client):
+    invoice = finalized_make()
+    line = LineItem.objects.get(invoice=invoice)
+    base = f"/billing/invoices/{invoice.pk}/line-items"
+    assert admin_client.post(f"{base}/{line.pk}/delete/").status_code == 403
+    assert admin_client.post(f"{base}/{line.pk}/clone/").status_code == 403
+    assert (
+        admin_client.post(f"{base}/custom/", {"name": "Extra", "quantity": "1", "unit_price": "5"}).status_code == 403
+    )
+    assert admin_client.get(f"{base}/").status_code == 200  # still readable
+    assert list(LineItem.objects.filter(invoice=invoice).values_list("name", flat=True)) == ["Consulting"]
