@@ -115,8 +115,8 @@ def _mirror(invoice: Invoice, items: list, summary: pricing.CreditSummary):
             g["reverse_charge"],
             Decimal(g["base"]),
             Decimal(g["vat"]),
-            Decimal(g["base"]),
-            Decimal(g["vat"]),
+            Fraction(Decimal(g["base"])),
+            Fraction(Decimal(g["vat"])),
             (),
         )
         for g in snapshot["vat_groups"]

@@ -487,23 +487,24 @@ def _hosted_invoice(token: str) -> Invoice:
     return invoice
 
 
-def _epc_qr_svg(document: dict, *, amount) -> str:
+def _epc_qr_uri(document: dict, *, amount) -> str:
     """The SEPA transfer QR code for banking apps, for euro invoices with a bank account to pay into."""
-    import segno
-
-    from billing.pdf import epc_qr_payload
+    from billing.pdf import epc_qr_data_uri, epc_qr_payload
 
     bank = document.get("bank", {})
     if document.get("currency") != "EUR" or not bank.get("iban") or amount <= 0:
         return ""
-    payload = epc_qr_payload(
-        name=bank.get("holder") or document["seller"]["legal_name"],
-        iban=bank["iban"],
-        bic=bank.get("bic", ""),
-        amount=amount,
-        reference=document.get("number") or "",
-    )
-    return segno.make(payload, error="m").svg_inline(scale=4)
+    try:
+        payload = epc_qr_payload(
+            name=bank.get("holder") or document["seller"]["legal_name"],
+            iban=bank["iban"],
+            bic=bank.get("bic", ""),
+            amount=amount,
+            reference=document.get("number") or "",
+        )
+    except ValueError:  # an amount or account a transfer QR code cannot carry: the details are printed anyway
+        return ""
+    return epc_qr_data_uri(payload)
 
 
 @require_GET
@@ -515,7 +516,7 @@ def invoice_hosted(request, token: str):
     page = invoice_page(invoice)
     document = document_for_display(invoice.snapshot)
     payable = invoice.status == InvoiceStatus.OPEN and page.balance.due > 0
-    qr = _epc_qr_svg(invoice.snapshot, amount=page.balance.due) if payable else ""
+    qr = _epc_qr_uri(invoice.snapshot, amount=page.balance.due) if payable else ""
     # The buyer reads the invoice in its own language, whatever the seller's staff use.
     with translation.override(invoice.language):
         response = render(
@@ -526,7 +527,7 @@ def invoice_hosted(request, token: str):
                 "page": page,
                 "document": document,
                 "payable": payable,
-                "qr_svg": qr,
+                "qr_uri": qr,
                 "status_text": status_label(page.status),
                 "logo_uri": _logo_uri(invoice.logo_path),
             },

@@ -253,9 +253,8 @@ def test_another_tenant_is_not_blocked_by_a_held_counter_lock(live_tenant):
 
 def test_raw_sql_cannot_delete_a_finalized_invoice(seller, admin_user):
     invoice = finalized_make(actor=admin_user)
-    with pytest.raises(DatabaseError, match="cannot be deleted"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM billing_invoice WHERE id = %s", [invoice.pk])
+    with pytest.raises(DatabaseError, match="cannot be deleted"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM billing_invoice WHERE id = %s", [invoice.pk])
 
 
 def test_the_same_draft_finalized_twice_at_once_gets_one_number(live_tenant):

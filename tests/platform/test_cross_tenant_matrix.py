@@ -74,7 +74,10 @@ def _bravo_objects():
     entry = AuditEntry.objects.create(action="test.secret", object_repr=SECRET)
     invoice, credit_note = _bravo_invoice(company, contact)
     ids = sorted(
-        {o.pk for o in [user, company, contact, deal, invitation, event, delivery, entry, pipeline, invoice, credit_note]}
+        {
+            o.pk
+            for o in [user, company, contact, deal, invitation, event, delivery, entry, pipeline, invoice, credit_note]
+        }
     )
     return ids, [token, invoice.public_token]
 
