@@ -85,6 +85,13 @@ def _buyer(invoice: Invoice) -> dict:
     }
 
 
+def _average(result: pricing.LineResult, line: LineItem) -> str | None:
+    if line.pricing_model not in ("volume", "graduated"):
+        return None
+    average = pricing.average_unit_price(gross=result.gross, quantity=line.quantity)
+    return f"{average.normalize():f}" if average is not None else None
+
+
 def _lines(lines: list[LineItem], summary: pricing.DocumentSummary) -> list[dict]:
     rows = []
     for index, (line, result) in enumerate(zip(lines, summary.lines, strict=True)):
@@ -99,6 +106,7 @@ def _lines(lines: list[LineItem], summary: pricing.DocumentSummary) -> list[dict
                 "unit_price": f"{line.unit_price.normalize():f}",
                 "pricing_model": line.pricing_model,
                 "package_size": f"{line.package_size.normalize():f}" if line.package_size else None,
+                "average_unit_price": _average(result, line),
                 "frequency": line.frequency,
                 "discount": _money(result.discount),
                 "net": _money(result.net),

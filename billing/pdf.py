@@ -314,7 +314,10 @@ def _common(document: dict, fmt: _Format) -> dict:
 
 def _invoice_line(line: dict, fmt: _Format) -> dict:
     model = line.get("pricing_model") or PricingModel.FLAT
-    if model in (PricingModel.VOLUME, PricingModel.GRADUATED):
+    tiered = model in (PricingModel.VOLUME, PricingModel.GRADUATED)
+    if tiered and line.get("average_unit_price"):
+        unit_price = fmt.unit_price(line["average_unit_price"])  # the tiers' average: the model goes in the details
+    elif tiered:
         unit_price = _choice_label(PricingModel, model)
     elif model == PricingModel.PACKAGE and line.get("package_size"):
         unit_price = _("%(price)s per %(size)s") % {
@@ -326,8 +329,9 @@ def _invoice_line(line: dict, fmt: _Format) -> dict:
     frequency = line.get("frequency") or Frequency.ONE_TIME
     details = [text for text in (line.get("description") or "").splitlines() if text.strip()]
     recurring = "" if frequency == Frequency.ONE_TIME else _choice_label(Frequency, frequency)
-    if line.get("sku") or recurring:
-        details.append(" · ".join(part for part in (line.get("sku"), recurring) if part))
+    tiers = _choice_label(PricingModel, model) if tiered and line.get("average_unit_price") else ""
+    if line.get("sku") or recurring or tiers:
+        details.append(" · ".join(part for part in (line.get("sku"), recurring, tiers) if part))
     discount = Decimal(line.get("discount") or 0)
     if discount:
         details.append(f"{_('Discount')} {fmt.negative(discount)}")

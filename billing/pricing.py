@@ -861,3 +861,13 @@ def late_interest(*, amount: Decimal, yearly_rate: Decimal, days: int, currency:
     if days <= 0 or amount <= 0 or yearly_rate <= 0:
         return round_money(0, currency)
     return round_money(_fraction(amount) * _fraction(yearly_rate) / 100 * days / 365, currency)
+
+
+def average_unit_price(*, gross: Decimal, quantity: Decimal) -> Decimal | None:
+    """What one unit cost on average under tiered pricing (printed where an invoice needs a unit price), to the
+    six decimals unit prices keep; None for a zero quantity."""
+    if quantity <= 0:
+        return None
+    with localcontext() as ctx:
+        ctx.prec = 40
+        return (gross / quantity).quantize(Decimal(1).scaleb(-UNIT_PRICE_DECIMALS), rounding=ROUND_HALF_UP)

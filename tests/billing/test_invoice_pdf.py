@@ -426,3 +426,26 @@ def pdf_document(**changes) -> dict:
         "late_fee_for": None,
     }
     return document | changes
+
+
+def test_a_graduated_line_prints_its_average_unit_price(tenant_alpha, admin_user):
+    from billing.documents import invoice_document
+    from billing.models import LineItem
+
+    seller_ready()
+    draft = draft_make(actor=admin_user, lines=())
+    LineItem.objects.create(
+        invoice=draft,
+        name="API calls",
+        quantity=Decimal("15000"),
+        unit_price=Decimal(0),
+        currency="EUR",
+        pricing_model="graduated",
+        tiers=[{"up_to": "10000", "unit_price": "0.50"}, {"up_to": None, "unit_price": "0.30"}],
+    )
+    document = invoice_document(draft, issue_date=date(2026, 12, 1))
+    # 10,000 x 0.50 + 5,000 x 0.30 = 6,500.00 over 15,000 units = 0.433333...
+    assert document["lines"][0]["net"] == "6500.00"
+    assert document["lines"][0]["average_unit_price"] == "0.433333"
+    text = text_of(pdf.document_pdf(document, proforma=True))
+    assert "€0.433333" in text
