@@ -39,6 +39,20 @@ def picked_record(model, text: str, *, name_field: str):
     return found[0] if len(found) == 1 else None
 
 
+def _picked_company(text: str):
+    company = picked_record(Company, text, name_field="name")
+    if text and company is None:
+        raise forms.ValidationError(_("Choose a company from the list."))
+    return company
+
+
+def _picked_contact(text: str):
+    contact = picked_record(Contact, text, name_field="email")
+    if text and contact is None:
+        raise forms.ValidationError(_("Choose a contact from the list."))
+    return contact
+
+
 def picked_label(record) -> str:
     return f"{record} (#{record.pk})" if record is not None else ""
 
@@ -68,18 +82,10 @@ class DraftForm(forms.Form):
         self.fields["contacts"].queryset = contact_choices if contact_choices is not None else Contact.objects.none()
 
     def clean_company(self):
-        text = self.cleaned_data["company"]
-        company = picked_record(Company, text, name_field="name")
-        if text and company is None:
-            raise forms.ValidationError(_("Choose a company from the list."))
-        return company
+        return _picked_company(self.cleaned_data["company"])
 
     def clean_add_contact(self):
-        text = self.cleaned_data["add_contact"]
-        contact = picked_record(Contact, text, name_field="email")
-        if text and contact is None:
-            raise forms.ValidationError(_("Choose a contact from the list."))
-        return contact
+        return _picked_contact(self.cleaned_data["add_contact"])
 
     def clean(self):
         data = super().clean()
@@ -126,14 +132,11 @@ class NewInvoiceForm(forms.Form):
     contact = forms.CharField(label=_L("Or a contact"), required=False, max_length=260)
     currency = forms.ChoiceField(label=_L("Currency"), choices=[(c, c) for c in settings.CURRENCIES])
 
-    clean_company = DraftForm.clean_company
+    def clean_company(self):
+        return _picked_company(self.cleaned_data["company"])
 
     def clean_contact(self):
-        text = self.cleaned_data["contact"]
-        contact = picked_record(Contact, text, name_field="email")
-        if text and contact is None:
-            raise forms.ValidationError(_("Choose a contact from the list."))
-        return contact
+        return _picked_contact(self.cleaned_data["contact"])
 
     def clean(self):
         data = super().clean()

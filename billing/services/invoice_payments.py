@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import Invoice, InvoicePayment, InvoiceStatus, PaymentMethodKind
+from billing.models import Invoice, InvoiceEvent, InvoicePayment, InvoiceStatus, PaymentMethodKind
 from billing.selectors.invoice_balances import invoice_balance
 from billing.services.invoices import invoice_change_record
 from commerce_hub.events.services import event_emit
@@ -27,29 +27,26 @@ def invoice_lock(invoice: Invoice) -> Invoice:
     return locked
 
 
+def _transition_from_open(invoice: Invoice, *, to: str, kind: str, actor, stamp: str = "", **data) -> bool:
+    """Move an open invoice to `to` with a conditional update that must touch its one row, stamping the time of
+    the change in `stamp`, and leave the timeline, audit and domain event traces. False when it was not open."""
+    now = timezone.now()
+    fields = {"status": to, "updated_at": now} | ({stamp: now} if stamp else {})
+    if Invoice.objects.filter(pk=invoice.pk, status=InvoiceStatus.OPEN).update(**fields) != 1:
+        return False
+    for name, value in fields.items():
+        setattr(invoice, name, value)
+    invoice_change_record(
+        invoice, kind=kind, actor=actor, event=kind, from_status=InvoiceStatus.OPEN, to_status=to, **data
+    )
+    return True
+
+
 def invoice_settle_if_paid(invoice: Invoice, *, actor, via: str) -> bool:
     """Move an open invoice whose balance reached zero to paid (inside the caller's transaction)."""
     if invoice.status != InvoiceStatus.OPEN or invoice_balance(invoice).due > 0:
         return False
-    now = timezone.now()
-    if (
-        Invoice.objects.filter(pk=invoice.pk, status=InvoiceStatus.OPEN).update(
-            status=InvoiceStatus.PAID, paid_at=now, updated_at=now
-        )
-        != 1
-    ):
-        return False
-    invoice.status, invoice.paid_at = InvoiceStatus.PAID, now
-    invoice_change_record(
-        invoice,
-        kind="paid",
-        actor=actor,
-        event="paid",
-        from_status=InvoiceStatus.OPEN,
-        to_status=InvoiceStatus.PAID,
-        via=via,
-    )
-    return True
+    return _transition_from_open(invoice, to=InvoiceStatus.PAID, kind="paid", actor=actor, stamp="paid_at", via=via)
 
 
 def invoice_record_payment(
@@ -146,19 +143,8 @@ def invoice_void(*, invoice: Invoice, actor, reason: str = "") -> Invoice:
             raise ValidationError(_("Only open invoices can be voided."))
         if InvoicePayment.objects.filter(invoice=invoice).exists():
             raise ValidationError(_("This invoice has payments, so it cannot be voided. Issue a credit note instead."))
-        now = timezone.now()
-        Invoice.objects.filter(pk=invoice.pk, status=InvoiceStatus.OPEN).update(
-            status=InvoiceStatus.VOID, voided_at=now, updated_at=now
-        )
-        invoice.status, invoice.voided_at = InvoiceStatus.VOID, now
-        invoice_change_record(
-            invoice,
-            kind="voided",
-            actor=actor,
-            event="voided",
-            from_status=InvoiceStatus.OPEN,
-            to_status=InvoiceStatus.VOID,
-            reason=reason[:300],
+        _transition_from_open(
+            invoice, to=InvoiceStatus.VOID, kind="voided", actor=actor, stamp="voided_at", reason=reason[:300]
         )
     return invoice
 
@@ -169,40 +155,35 @@ def invoice_mark_uncollectible(*, invoice: Invoice, actor) -> Invoice:
         invoice = invoice_lock(invoice)
         if invoice.status != InvoiceStatus.OPEN:
             raise ValidationError(_("Only open invoices can be marked uncollectible."))
-        Invoice.objects.filter(pk=invoice.pk, status=InvoiceStatus.OPEN).update(
-            status=InvoiceStatus.UNCOLLECTIBLE, updated_at=timezone.now()
-        )
-        invoice.status = InvoiceStatus.UNCOLLECTIBLE
-        invoice_change_record(
-            invoice,
-            kind="uncollectible",
-            actor=actor,
-            event="uncollectible",
-            from_status=InvoiceStatus.OPEN,
-            to_status=InvoiceStatus.UNCOLLECTIBLE,
-        )
+        _transition_from_open(invoice, to=InvoiceStatus.UNCOLLECTIBLE, kind="uncollectible", actor=actor)
     return invoice
 
 
-def invoices_mark_overdue(*, today: date | None = None) -> list[int]:
-    """Flag every open invoice that passed its due date, in one statement, and emit invoice.overdue once each."""
-    today = today or timezone.localdate()
-    with transaction.atomic():
-        now = timezone.now()
-        ids = list(
-            Invoice.objects.select_for_update(skip_locked=True)
-            .filter(status=InvoiceStatus.OPEN, due_date__lt=today, overdue_at__isnull=True)
-            .values_list("pk", flat=True)[:5000]
-        )
-        if not ids:
-            return []
-        Invoice.objects.filter(pk__in=ids, overdue_at__isnull=True).update(overdue_at=now)
-        rows = Invoice.objects.filter(pk__in=ids).values_list("pk", "number", "due_date")
-        from billing.models import InvoiceEvent
+OVERDUE_BATCH = 2000
 
-        InvoiceEvent.objects.bulk_create(
-            [InvoiceEvent(invoice_id=pk, kind="overdue", data={"due_date": due.isoformat()}) for pk, _n, due in rows]
-        )
-        for pk, number, due in rows:
-            event_emit(name="invoice.overdue", payload={"id": pk, "number": number, "due_date": due.isoformat()})
-    return ids
+
+def invoices_mark_overdue(*, today: date | None = None) -> list[int]:
+    """Flag every open invoice that passed its due date and emit invoice.overdue once for each, a batch per
+    transaction (rows another worker holds are skipped and picked up by the next run)."""
+    today = today or timezone.localdate()
+    flagged: list[int] = []
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Invoice.objects.select_for_update(skip_locked=True)
+                .filter(status=InvoiceStatus.OPEN, due_date__lt=today, overdue_at__isnull=True)
+                .order_by("pk")
+                .values_list("pk", "number", "due_date")[:OVERDUE_BATCH]
+            )
+            if not rows:
+                return flagged
+            Invoice.objects.filter(pk__in=[pk for pk, _n, _d in rows]).update(overdue_at=timezone.now())
+            InvoiceEvent.objects.bulk_create(
+                [
+                    InvoiceEvent(invoice_id=pk, kind="overdue", data={"due_date": due.isoformat()})
+                    for pk, _n, due in rows
+                ]
+            )
+            for pk, number, due in rows:
+                event_emit(name="invoice.overdue", payload={"id": pk, "number": number, "due_date": due.isoformat()})
+        flagged += [pk for pk, _n, _d in rows]
