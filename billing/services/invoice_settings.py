@@ -23,6 +23,7 @@ from billing.models import InvoiceSettings, LateFeeMode, NumberSeries, PaymentMe
 from billing.services.invoices import MAX_TERMS_DAYS
 from billing.services.numbering import number_format, number_series_get, number_series_update
 from commerce_hub.accounts.services.audit import audit_record
+from commerce_hub.money import number_format as locale_number
 
 PAYMENT_TERMS_PRESETS = (0, 7, 14, 30, 60)
 MAX_TEXT = 2000
@@ -245,7 +246,7 @@ def invoice_defaults_update(
     footer_text, legal_text = footer_text.strip(), legal_text.strip()
     for name, text in (("footer_text", footer_text), ("legal_text", legal_text)):
         if len(text) > MAX_TEXT:
-            errors[name] = [_("Keep this under %(max)s characters.") % {"max": f"{MAX_TEXT:,}"}]
+            errors[name] = [_("Keep this under %(max)s characters.") % {"max": locale_number(MAX_TEXT)}]
     bank_account_holder = " ".join(bank_account_holder.split())
     if len(bank_account_holder) > 70:
         errors["bank_account_holder"] = [_("Keep the account holder under 70 characters.")]

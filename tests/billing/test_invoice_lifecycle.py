@@ -238,7 +238,7 @@ def test_send_in_dutch_uses_dutch_number_formats(tenant_alpha, admin_user):
     assert invoice.language == "nl"
     invoice_send(invoice=invoice, actor=admin_user)
     text = OutgoingEmail.objects.get(to="jan@molen.example").text
-    assert "Dear Kari Nordmann," in text
+    assert "Beste Kari Nordmann," in text
     assert "€\xa0242,00" in text
 
 
