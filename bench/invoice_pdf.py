@@ -23,21 +23,9 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 30))
 SCHEMA = "t_bench_pdf"
-
-
-def _bench_database_url() -> str:
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    name = parts.path.lstrip("/") + "_bench"
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -121,6 +109,8 @@ def _invoices(admin) -> tuple:
 
 def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bench.crm_index import _bench_database_url
+
     os.environ["DATABASE_URL"] = _bench_database_url()
     os.environ.setdefault("SECRET_KEY", "bench")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commerce_hub.settings")

@@ -17,12 +17,6 @@ MODULES = {
         _("No quotes yet"),
         _("Quotes you build from deals appear here."),
     ),
-    "invoices": (
-        _("Invoices"),
-        "accounts.view_invoices",
-        _("No invoices yet"),
-        _("Invoices you create or finalize appear here."),
-    ),
     "payment-links": (
         _("Payment links"),
         "accounts.view_payments",

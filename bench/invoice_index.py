@@ -1,0 +1,320 @@
+"""The invoices index at a million invoices, against raw SQL for the same rows, measured in the same run.
+
+    python -m commerce_hub.embedded exec -- python bench/invoice_index.py
+
+Creates a tenant of its own in <DATABASE_URL name>_bench, fills it with COPY (1,000,000 invoices: mostly finalized,
+open, paid and void, about 10% overdue, EUR and NOK, and their payments), then times:
+  view    - GET of the Overdue view through Django's test client: the whole page, 50 rows in the shell
+  query   - the selector's queryset for that page (first page), evaluated
+  orm sql - the SQL that queryset sends, run by hand (what the database costs, without the ORM)
+  raw     - hand-written SQL returning the same 51 rows with the same joins and balances
+  totals  - the view's totals per currency (all matching rows), for the Overdue view and for All
+and prints p50/p95 of each and the ratios. The tenant is dropped at the end (BENCH_KEEP=1 keeps it for the next
+run, which then skips the seeding).
+"""
+
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+INVOICES = int(os.environ.get("BENCH_INVOICES", 1_000_000))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 30))
+SUBDOMAIN = "bench-invoices"
+SCHEMA = "t_bench_invoices"
+COMPANIES = 20_000
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    q = statistics.quantiles(samples, n=100)
+    return q[49] * 1000, q[94] * 1000
+
+
+def _time(fn, rounds: int) -> list[float]:
+    for _ in range(3):
+        fn()  # warm caches and the connection
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def _seed(today: date) -> None:
+    """COPY invoices and payments straight into the tenant's tables. The guard trigger fires on UPDATE and DELETE
+    only, so inserting finalized rows needs no trigger changes; the check constraints hold (every finalized row
+    has a number, a sequence and an invoice date)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from crm.models import Company, Contact
+
+    rng = random.Random(20260101)
+    time_of_day = datetime.min.time().replace(hour=9)
+    company_ids = list(Company.objects.values_list("id", flat=True))
+    contact_ids = list(Contact.objects.values_list("id", flat=True))
+    now = timezone.now()
+    start = 1_000_000  # far from what the demo data numbered
+    payments: list[tuple] = []
+    contact_only: list[tuple[int, int]] = []
+    next_id = 0
+    with connection.cursor() as cursor:
+        next_id = cursor.execute("SELECT COALESCE(MAX(id), 0) FROM billing_invoice").fetchone()[0]
+
+    def invoices():
+        nonlocal next_id
+        for i in range(INVOICES):
+            next_id += 1
+            currency = "EUR" if rng.random() < 0.6 else "NOK"
+            total = Decimal(rng.randrange(5_000, 2_500_000)) / 100
+            vat = (total * Decimal("0.21") / Decimal("1.21")).quantize(Decimal("0.01"))
+            terms = rng.choice((14, 14, 30))
+            r = rng.random()
+            company_id = rng.choice(company_ids) if rng.random() < 0.95 else None
+            if company_id is None:
+                contact_only.append((next_id, rng.choice(contact_ids)))
+            if r < 0.02:  # drafts: no number, no dates, no total yet
+                created = now - timedelta(minutes=i % 5000)
+                yield (next_id, "draft", None, None, currency, company_id, None, None, None, None, created)
+                continue
+            if r < 0.12:  # overdue: open, due in the past, most of them recently
+                due = today - timedelta(days=1 + min(int(rng.expovariate(1 / 45)), 700))
+                status = "open"
+            elif r < 0.20:  # open and not due yet
+                due = today + timedelta(days=rng.randrange(0, terms))
+                status = "open"
+            else:
+                due = today - timedelta(days=rng.randrange(1, 730))
+                status = "void" if r < 0.23 else "uncollectible" if r < 0.24 else "paid"
+            issue = due - timedelta(days=terms)
+            if status == "paid":
+                payments.append((next_id, total, currency, min(due, today)))
+            elif status == "open" and rng.random() < 0.2:
+                payments.append((next_id, (total / 3).quantize(Decimal("0.01")), currency, today))
+            sequence = start + i
+            snapshot = (
+                f'{{"number": "INV-{sequence}", "currency": "{currency}", "subtotal": "{total - vat}", '
+                f'"vat_total": "{vat}", "total": "{total}", "buyer": {{"name": "Buyer {company_id}", '
+                f'"vat_number": "NL000099998B57", "country": "NL"}}, "lines": [{{"name": "Consulting", '
+                f'"quantity": "1", "unit_price": "{total - vat}", "net": "{total - vat}", "tax_rate": "21"}}]}}'
+            )
+            yield (
+                next_id,
+                status,
+                f"INV-{sequence}",
+                sequence,
+                currency,
+                company_id,
+                issue,
+                due,
+                total,
+                snapshot,
+                timezone.make_aware(datetime.combine(issue, time_of_day)),
+            )
+
+    columns = "id, status, number, sequence, currency, company_id, issue_date, due_date, total, snapshot, created_at"
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(
+            f"COPY billing_invoice ({columns}, updated_at, language, payment_methods, comments, logo_path, pdf_path) "
+            "FROM STDIN"
+        ) as copy:
+            for row in invoices():
+                copy.write_row((*row, row[-1], "en", "[]", "", "", ""))
+        with cursor.cursor.copy(
+            "COPY billing_invoicepayment (invoice_id, amount, currency, paid_on, method, reference, source, "
+            "created_at) FROM STDIN"
+        ) as copy:
+            for invoice_id, amount, currency, paid_on in payments:
+                copy.write_row((invoice_id, amount, currency, paid_on, "bank_transfer", "", "bench", now))
+        with cursor.cursor.copy("COPY billing_invoice_contacts (invoice_id, contact_id) FROM STDIN") as copy:
+            for row in contact_only:
+                copy.write_row(row)
+        cursor.execute("SELECT setval(pg_get_serial_sequence('billing_invoice', 'id'), %s)", [next_id])
+        # What autovacuum does soon after a bulk load: statistics, and the visibility map for index-only scans.
+        for table in ("billing_invoice", "billing_invoicepayment", "billing_invoice_contacts", "crm_company"):
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
+
+
+RAW_OVERDUE = """
+SELECT i.id, i.status, i.number, i.currency, i.company_id, i.issue_date, i.due_date, i.total, c.id, c.name,
+       COALESCE((SELECT SUM(p.amount) FROM billing_invoicepayment p WHERE p.invoice_id = i.id), 0) AS paid,
+       COALESCE((SELECT SUM(n.total) FROM billing_creditnote n WHERE n.invoice_id = i.id), 0) AS credited,
+       CASE WHEN i.company_id IS NULL THEN (
+           SELECT k.first_name || ' ' || k.last_name FROM billing_invoice_contacts ik
+           JOIN crm_contact k ON k.id = ik.contact_id WHERE ik.invoice_id = i.id
+           ORDER BY k.last_name, k.first_name, k.id LIMIT 1) END AS buyer_contact
+FROM billing_invoice i LEFT JOIN crm_company c ON c.id = i.company_id
+WHERE i.status = 'open' AND i.due_date < %s
+ORDER BY i.due_date, i.id LIMIT 51
+"""
+
+
+def main() -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bench.crm_index import _bench_database_url
+
+    os.environ["DATABASE_URL"] = _bench_database_url()
+    os.environ.setdefault("SECRET_KEY", "bench")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commerce_hub.settings")
+    os.environ["DEBUG"] = "0"  # no query log; the plain static storage needs no collectstatic run
+    os.environ["COMMERCE_HUB_TESTING"] = "1"
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.http import QueryDict
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+    from django.utils import timezone
+    from django_tenants.utils import schema_context
+
+    from billing.models import Invoice, InvoicePayment
+    from billing.selectors.invoice_index import invoice_index_query, invoice_index_totals, invoice_rows_decorate
+    from commerce_hub.accounts.models import User
+    from commerce_hub.pagination import keyset_page
+    from commerce_hub.tenancy.models import Tenant
+    from commerce_hub.tenancy.services import platform_bootstrap
+
+    setup_test_environment()
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate_schemas", shared=True, verbosity=0)
+    platform_bootstrap()
+    call_command("migrate_schemas", verbosity=0)
+
+    keep = os.environ.get("BENCH_KEEP") == "1"
+    tenant = Tenant.objects.filter(schema_name=SCHEMA).first()
+    try:
+        if tenant is None:
+            call_command("seed_demo", "--subdomain", SUBDOMAIN, "--no-progress")
+            call_command("seed_demo", "--subdomain", SUBDOMAIN, "--scale", str(COMPANIES), "--no-progress")
+            tenant = Tenant.objects.get(schema_name=SCHEMA)
+        with schema_context(SCHEMA):
+            today = timezone.localdate()
+            if Invoice.objects.count() < INVOICES:
+                print(f"seeding {INVOICES:,} invoices into {SCHEMA} ...", flush=True)
+                started = time.perf_counter()
+                _seed(today)
+                print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
+            admin = User.objects.get(role="admin", email__startswith="admin@")
+            counts = {
+                "invoices": Invoice.objects.count(),
+                "overdue": Invoice.objects.filter(status="open", due_date__lt=today).count(),
+                "payments": InvoicePayment.objects.count(),
+            }
+        connection.set_schema_to_public()
+        client = Client(HTTP_HOST=f"{SUBDOMAIN}.localhost")
+        with schema_context(SCHEMA):
+            client.force_login(admin)
+        connection.set_schema_to_public()
+        results = _measure(client, admin, today, invoice_index_query, invoice_index_totals, invoice_rows_decorate)
+        with schema_context(SCHEMA):
+            index = invoice_index_query(params=QueryDict("view=overdue"), user=admin, today=today)
+            page_sql, page_params = index.queryset.order_by(*index.ordering)[:51].query.sql_with_params()
+            plan = _explain(page_sql, page_params)
+            raw_plan = _explain(RAW_OVERDUE, [today])
+            page = keyset_page(index.queryset, ordering=index.ordering, cursor=None, size=50)
+            assert len(page.rows) == 50
+            with connection.cursor() as cursor:
+                cursor.execute(RAW_OVERDUE, [today])
+                raw_ids = [row[0] for row in cursor.fetchall()]
+            assert [r.pk for r in page.rows] == raw_ids[:50], "raw SQL and the selector disagree"
+    finally:
+        connection.set_schema_to_public()
+        if tenant is not None and not keep:
+            tenant.delete(force_drop=True)
+            print(f"dropped {SCHEMA}")
+
+    print(
+        f"\n{SCHEMA}: {counts['invoices']:,} invoices, {counts['overdue']:,} overdue, {counts['payments']:,} payments"
+    )
+    r = results
+    print(
+        f"  overdue  view p50 {r['view'][0]:6.1f} p95 {r['view'][1]:6.1f} ms | "
+        f"query p50 {r['query'][0]:5.2f} p95 {r['query'][1]:5.2f} | "
+        f"orm sql p50 {r['orm_sql'][0]:5.2f} p95 {r['orm_sql'][1]:5.2f} | "
+        f"raw p50 {r['raw'][0]:5.2f} p95 {r['raw'][1]:5.2f} ms"
+    )
+    print(
+        f"  {'':8} p95 against raw sql: orm sql {r['orm_sql'][1] / r['raw'][1]:.2f}x, "
+        f"query {r['query'][1] / r['raw'][1]:.1f}x, view {r['view'][1] / r['raw'][1]:.1f}x"
+    )
+    print(
+        f"  totals   overdue view p50 {r['totals_overdue'][0]:6.1f} p95 {r['totals_overdue'][1]:6.1f} ms | "
+        f"all invoices p50 {r['totals_all'][0]:6.1f} p95 {r['totals_all'][1]:6.1f} ms"
+    )
+    print(f"  page query plan: {plan}")
+    print(f"  raw query plan:  {raw_plan}")
+    return 0
+
+
+def _explain(sql: str, params) -> str:
+    """The access path of the top scan, in one line (which index, or a sequential scan)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        lines = [row[0].strip() for row in cursor.fetchall()]
+    scans = [line.lstrip("-> ").split("  (")[0] for line in lines if "Scan" in line]
+    return scans[0] if scans else lines[0]
+
+
+def _measure(client, admin, today, invoice_index_query, invoice_index_totals, invoice_rows_decorate) -> dict:
+    from django.db import connection
+    from django.http import QueryDict
+    from django_tenants.utils import schema_context
+
+    from commerce_hub.pagination import keyset_page
+
+    url = "/billing/invoices/?view=overdue"
+
+    def view():
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+        connection.set_schema_to_public()
+
+    def query():
+        with schema_context(SCHEMA):
+            index = invoice_index_query(params=QueryDict("view=overdue"), user=admin, today=today)
+            page = keyset_page(index.queryset, ordering=index.ordering, cursor=None, size=50)
+            invoice_rows_decorate(page.rows, today=today)
+
+    def totals(query_string):
+        def run():
+            with schema_context(SCHEMA):
+                index = invoice_index_query(params=QueryDict(query_string), user=admin, today=today)
+                invoice_index_totals(index.queryset)
+
+        return run
+
+    with schema_context(SCHEMA):
+        index = invoice_index_query(params=QueryDict("view=overdue"), user=admin, today=today)
+        orm_sql, orm_params = index.queryset.order_by(*index.ordering)[:51].query.sql_with_params()
+
+    def sql_of(statement, params):
+        def run():
+            with schema_context(SCHEMA), connection.cursor() as cursor:
+                cursor.execute(statement, params)
+                cursor.fetchall()
+
+        return run
+
+    timings = (
+        ("view", view),
+        ("query", query),
+        ("orm_sql", sql_of(orm_sql, orm_params)),
+        ("raw", sql_of(RAW_OVERDUE, [today])),
+        ("totals_overdue", totals("view=overdue")),
+        ("totals_all", totals("view=all")),
+    )
+    return {key: _percentiles(_time(fn, ROUNDS)) for key, fn in timings}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
