@@ -1,6 +1,7 @@
 """A real Celery worker process, on the real Redis broker, against the test database."""
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -17,6 +18,7 @@ from commerce_hub.celery import QUEUE_PREFIX, QUEUES, TenantRequiredError, app
 from commerce_hub.tasks import worker_heartbeat
 
 BASE_DIR = Path(__file__).resolve().parents[2]
+WORKER_MAIL = BASE_DIR / ".data" / f"test-worker-mail-{os.getpid()}"
 
 
 def _database_url() -> str:
@@ -35,6 +37,9 @@ def celery_worker(django_db_setup, django_db_blocker):
             "DATABASE_URL": _database_url(),
             "CELERY_QUEUE_PREFIX": QUEUE_PREFIX,
             "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+            # Emails the worker sends land as files in a folder of this run, where tests can read them.
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(WORKER_MAIL),
         }
     queues = ",".join(QUEUE_PREFIX + q for q in QUEUES)
     log = open(BASE_DIR / ".data" / "test-celery-worker.log", "w")  # noqa: SIM115 - closed below
@@ -71,6 +76,7 @@ def celery_worker(django_db_setup, django_db_blocker):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+    shutil.rmtree(WORKER_MAIL, ignore_errors=True)
 
 
 def test_worker_runs_each_task_in_the_schema_that_enqueued_it(celery_worker, django_db_blocker):
