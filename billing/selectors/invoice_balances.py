@@ -10,10 +10,23 @@ from decimal import Decimal
 from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from billing.models import CreditNote, Invoice, InvoicePayment, InvoiceStatus
 
 _MONEY = DecimalField(max_digits=20, decimal_places=2)
+
+# The states a person reads: the stored ones plus the derived overdue and partially paid.
+DISPLAY_STATUSES = [
+    ("draft", _("Draft")),
+    ("open", _("Open")),
+    ("partially_paid", _("Partially paid")),
+    ("overdue", _("Overdue")),
+    ("paid", _("Paid")),
+    ("void", _("Void")),
+    ("uncollectible", _("Uncollectible")),
+]
+DISPLAY_STATUS_LABELS = dict(DISPLAY_STATUSES)
 
 
 def _sum_of(model, column: str = "total"):

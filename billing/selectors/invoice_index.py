@@ -42,7 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import CreditNote, Invoice, InvoicePayment, InvoiceSavedView, InvoiceStatus
-from billing.selectors.invoice_balances import Balance, display_status
+from billing.selectors.invoice_balances import DISPLAY_STATUS_LABELS, DISPLAY_STATUSES, Balance, display_status
 from commerce_hub.text import MAX_ID, clean_search, is_id
 from crm.models import Company, Contact, Deal
 
@@ -87,16 +87,8 @@ AGING_LABELS = {
     "61-90": _("61–90 days"),
     "90+": _("Over 90 days"),
 }
-STATUS_CHOICES = [
-    ("draft", _("Draft")),
-    ("open", _("Open")),
-    ("partially_paid", _("Partially paid")),
-    ("overdue", _("Overdue")),
-    ("paid", _("Paid")),
-    ("void", _("Void")),
-    ("uncollectible", _("Uncollectible")),
-]
-STATUS_LABELS = dict(STATUS_CHOICES)
+STATUS_CHOICES = DISPLAY_STATUSES
+STATUS_LABELS = DISPLAY_STATUS_LABELS
 MAX_DAYS = 36500
 RECORD_FILTERS = {"company": "company_id", "contact": "contact_id", "deal": "deal_id"}
 

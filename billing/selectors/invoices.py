@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from django.utils import timezone
 
 from billing.models import CreditNote, Invoice, InvoiceEvent, InvoicePayment, PaymentMethod
-from billing.selectors.invoice_balances import Balance, display_status, invoice_balance
+from billing.selectors.invoice_balances import DISPLAY_STATUS_LABELS, Balance, display_status, invoice_balance
 
 STATUS_BADGES = {
     "draft": "badge-muted",
@@ -64,17 +63,7 @@ def invoice_page(invoice: Invoice) -> InvoicePage:
 
 
 def status_label(status: str) -> str:
-    from django.utils.translation import gettext as _
-
-    return {
-        "draft": _("Draft"),
-        "open": _("Open"),
-        "partially_paid": _("Partially paid"),
-        "overdue": _("Overdue"),
-        "paid": _("Paid"),
-        "void": _("Void"),
-        "uncollectible": _("Uncollectible"),
-    }.get(status, status)
+    return str(DISPLAY_STATUS_LABELS.get(status, status))
 
 
 def invoice_by_token(token: str) -> Invoice | None:
@@ -82,7 +71,3 @@ def invoice_by_token(token: str) -> Invoice | None:
     if not token or len(token) != 43 or not all(c.isalnum() or c in "-_" for c in token) or not token.isascii():
         return None
     return Invoice.objects.filter(public_token=token).exclude(status="draft").first()
-
-
-def amount_due_text(balance: Balance) -> Decimal:
-    return max(balance.due, Decimal(0))
