@@ -811,11 +811,24 @@ class CreditSummary:
     total: Decimal
 
 
-def credit_line_net(*, base: Decimal, quantity: Decimal, of_quantity: Decimal, currency: str) -> Decimal:
-    """The net credited for `quantity` of an invoice line's `of_quantity` units whose VAT base was `base`."""
-    if of_quantity <= 0 or quantity >= of_quantity:
+def credit_line_net(
+    *, base: Decimal, quantity: Decimal, of_quantity: Decimal, currency: str, already: Decimal = Decimal(0)
+) -> Decimal:
+    """The net credited for `quantity` more of an invoice line's `of_quantity` units whose VAT base was `base`,
+    when `already` units were credited before.
+
+    Rounded cumulatively (the share of everything credited so far, minus the share credited before), so crediting
+    a line in parts always adds up to its base exactly: thirds of 100.00 are 33.33, 33.34 and 33.33.
+    """
+    if of_quantity <= 0:
         return base
-    return round_money(_fraction(base) * _fraction(quantity) / _fraction(of_quantity), currency)
+
+    def share(units: Decimal) -> Decimal:
+        if units >= of_quantity:
+            return base
+        return round_money(_fraction(base) * _fraction(units) / _fraction(of_quantity), currency)
+
+    return share(already + quantity) - share(already)
 
 
 def credit_summary(items: Sequence[CreditItem], *, currency: str) -> CreditSummary:
@@ -854,6 +867,27 @@ def credit_summary(items: Sequence[CreditItem], *, currency: str) -> CreditSumma
         vat_total=vat_total,
         total=subtotal + vat_total,
     )
+
+
+def credit_mirror(
+    *,
+    items: Sequence[CreditItem],
+    vat_groups: Sequence[tuple[Decimal, str, bool, Decimal, Decimal]],
+    total: Decimal,
+    currency: str,
+) -> tuple[tuple[CreditItem, ...], CreditSummary]:
+    """A credit note of a whole invoice: exactly the invoice's own VAT groups (rate, label, reverse charge, base,
+    VAT) and total, one-time fees and taxes included, not a re-pricing of its lines that could differ in the last
+    cent. What the line items do not cover (fees, one-time taxes, rounding) becomes one more item without VAT."""
+    vat_total = sum((group[4] for group in vat_groups), round_money(0, currency))
+    subtotal = total - vat_total
+    rest = subtotal - sum((item.net for item in items), Decimal(0))
+    items = tuple(items) + ((CreditItem(rest, Decimal(0)),) if rest else ())
+    groups = tuple(
+        VatGroup(rate, label, reverse, base, vat, _fraction(base), _fraction(vat), ())
+        for rate, label, reverse, base, vat in vat_groups
+    )
+    return items, CreditSummary(currency, items, groups, subtotal, vat_total, total)
 
 
 def late_interest(*, amount: Decimal, yearly_rate: Decimal, days: int, currency: str) -> Decimal:

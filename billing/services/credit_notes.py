@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billing import pricing
@@ -64,6 +63,9 @@ def _items(invoice: Invoice, lines: list[LineCredit], amounts: list[AmountCredit
         if not credit.quantity.is_finite() or credit.quantity <= 0:
             errors.setdefault(f"line_{credit.index}", []).append(_("Enter a quantity above zero."))
             continue
+        if credit.quantity != credit.quantity.quantize(Decimal("0.000001")):
+            errors.setdefault(f"line_{credit.index}", []).append(_("Use at most %(count)d decimals.") % {"count": 6})
+            continue
         if credit.quantity > left:
             errors.setdefault(f"line_{credit.index}", []).append(
                 _("At most %(left)s of this line is left to credit.") % {"left": f"{left.normalize():f}"}
@@ -73,6 +75,7 @@ def _items(invoice: Invoice, lines: list[LineCredit], amounts: list[AmountCredit
             base=Decimal(line["vat_base"]),
             quantity=credit.quantity,
             of_quantity=of_quantity,
+            already=already.get(credit.index, Decimal(0)),
             currency=invoice.currency,
         )
         if net <= 0:
@@ -105,35 +108,23 @@ def _items(invoice: Invoice, lines: list[LineCredit], amounts: list[AmountCredit
     return items
 
 
-def _mirror(invoice: Invoice, items: list, summary: pricing.CreditSummary):
+def _mirror(invoice: Invoice, items: list) -> tuple[list, pricing.CreditSummary]:
     snapshot = invoice.snapshot
-    total, vat_total = Decimal(snapshot["total"]), Decimal(snapshot["vat_total"])
-    groups = tuple(
-        pricing.VatGroup(
-            Decimal(g["rate"]),
-            g["label"],
-            g["reverse_charge"],
-            Decimal(g["base"]),
-            Decimal(g["vat"]),
-            Fraction(Decimal(g["base"])),
-            Fraction(Decimal(g["vat"])),
-            (),
-        )
-        for g in snapshot["vat_groups"]
-    )
-    rest = (total - vat_total) - sum((item.net for _row, item in items), Decimal(0))
-    if rest:
-        row = {"invoice_line_index": None, "description": _("One-time fees, taxes and rounding"), "quantity": None}
-        items = [*items, (row, pricing.CreditItem(rest, Decimal(0), "", False))]
-    mirrored = pricing.CreditSummary(
+    credit_items, summary = pricing.credit_mirror(
+        items=[item for _row, item in items],
+        vat_groups=[
+            (Decimal(g["rate"]), g["label"], g["reverse_charge"], Decimal(g["base"]), Decimal(g["vat"]))
+            for g in snapshot["vat_groups"]
+        ],
+        total=Decimal(snapshot["total"]),
         currency=invoice.currency,
-        items=tuple(i for _r, i in items),
-        vat_groups=groups,
-        subtotal=total - vat_total,
-        vat_total=vat_total,
-        total=total,
     )
-    return items, mirrored
+    rows = [row for row, _item in items]
+    if len(credit_items) > len(rows):
+        rows.append(
+            {"invoice_line_index": None, "description": _("One-time fees, taxes and rounding"), "quantity": None}
+        )
+    return list(zip(rows, credit_items, strict=True)), summary
 
 
 def credit_note_create(
@@ -156,13 +147,14 @@ def credit_note_create(
         first_whole = whole and not CreditNote.objects.filter(invoice=invoice).exists()
         if whole:
             already = credited_quantities(invoice)
-            lines = [
+            lines = [  # free lines (a base of zero) have nothing to give back
                 LineCredit(i, Decimal(line["quantity"]) - already.get(i, Decimal(0)))
                 for i, line in enumerate(invoice.snapshot["lines"])
-                if Decimal(line["quantity"]) - already.get(i, Decimal(0)) > 0
+                if Decimal(line["quantity"]) - already.get(i, Decimal(0)) > 0 and Decimal(line["vat_base"]) > 0
             ]
         errors: dict[str, list[str]] = {}
-        items = _items(invoice, list(lines), list(amounts), errors)
+        with translation.override(invoice.language):  # default line texts print in the buyer's language
+            items = _items(invoice, list(lines), list(amounts), errors)
         if not items and not errors:
             errors["lines"] = [_("Choose at least one line or amount to credit.")]
         if errors:
@@ -171,7 +163,8 @@ def credit_note_create(
         if first_whole:
             # Crediting a whole invoice gives back exactly what it charged: its own VAT groups and total (one-time
             # fees and taxes included), not a re-pricing of its lines that could differ in the last cent.
-            items, summary = _mirror(invoice, items, summary)
+            with translation.override(invoice.language):
+                items, summary = _mirror(invoice, items)
         balance = invoice_balance(invoice)
         if summary.total > balance.due:
             raise ValidationError(

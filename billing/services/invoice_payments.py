@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import Invoice, InvoiceEvent, InvoicePayment, InvoiceStatus, PaymentMethodKind
+from billing.models import CreditNote, Invoice, InvoiceEvent, InvoicePayment, InvoiceStatus, PaymentMethodKind
 from billing.selectors.invoice_balances import invoice_balance
 from billing.services.invoices import invoice_change_record
 from commerce_hub.events.services import event_emit
@@ -72,6 +72,8 @@ def invoice_record_payment(
         invoice = invoice_lock(invoice)
         if external_id:
             existing = InvoicePayment.objects.filter(external_id=external_id).first()
+            if existing is not None and existing.invoice_id != invoice.pk:
+                raise ValidationError(_("This payment is already recorded on another invoice."))
             if existing is not None:
                 return existing
         if invoice.status != InvoiceStatus.OPEN:
@@ -115,6 +117,8 @@ def invoice_record_payment(
                     recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
                 )
         except IntegrityError:
+            if not external_id:
+                raise
             # The same external payment raced in through another worker: it is recorded once.
             return InvoicePayment.objects.get(external_id=external_id)
         invoice_change_record(
@@ -143,6 +147,9 @@ def invoice_void(*, invoice: Invoice, actor, reason: str = "") -> Invoice:
             raise ValidationError(_("Only open invoices can be voided."))
         if InvoicePayment.objects.filter(invoice=invoice).exists():
             raise ValidationError(_("This invoice has payments, so it cannot be voided. Issue a credit note instead."))
+        if CreditNote.objects.filter(invoice=invoice).exists():
+            # Voiding would leave the issued credit notes crediting an invoice that no longer counts.
+            raise ValidationError(_("This invoice has credit notes, so it cannot be voided. Credit the rest instead."))
         _transition_from_open(
             invoice, to=InvoiceStatus.VOID, kind="voided", actor=actor, stamp="voided_at", reason=reason[:300]
         )

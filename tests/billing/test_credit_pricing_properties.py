@@ -105,3 +105,21 @@ def test_late_interest_worked_example():
     # 242.00 overdue 30 days at 10.15% a year: 242 x 0.1015 x 30 / 365 = 2.01883... -> 2.02
     assert late_interest(amount=D("242.00"), yearly_rate=D("10.15"), days=30, currency="EUR") == D("2.02")
     assert late_interest(amount=D("242.00"), yearly_rate=D("10.15"), days=0, currency="EUR") == D("0.00")
+
+
+@given(
+    st.integers(1, 10**8),
+    st.lists(st.integers(1, 50), min_size=1, max_size=8),
+    st.sampled_from(["EUR", "NOK", "JPY"]),
+)
+def test_crediting_a_line_in_parts_adds_up_to_exactly_its_base(base_minor, parts, currency):
+    base = base_minor * minor(currency)
+    of_quantity = D(sum(parts))
+    credited, already = [], D(0)
+    for part in parts:
+        credited.append(
+            credit_line_net(base=base, quantity=D(part), of_quantity=of_quantity, already=already, currency=currency)
+        )
+        already += part
+    assert sum(credited) == base
+    assert all(c >= 0 for c in credited)

@@ -289,3 +289,39 @@ def test_a_paid_invoice_is_refunded_not_credited(invoice, admin_user):
     with pytest.raises(ValidationError) as exc:
         credit_note_create(invoice=invoice, actor=admin_user, whole=True)
     assert exc.value.messages == ["This invoice is paid in full: refund the payment instead of crediting it."]
+
+
+def test_a_line_credited_in_thirds_gives_back_exactly_the_invoice(tenant_alpha, admin_user):
+    seller_ready()
+    invoice = finalized_make(actor=admin_user, lines=(("Licence", "3", "33.333333", "BTW 21%"),))  # 100.00 + 21.00
+    nets = [
+        credit_note_create(invoice=invoice, actor=admin_user, lines=[LineCredit(0, Decimal(1))]).lines.get().net
+        for _ in range(3)
+    ]
+    assert nets == [Decimal("33.33"), Decimal("33.34"), Decimal("33.33")]
+    invoice.refresh_from_db()
+    assert invoice_balance(invoice).due == Decimal("0.00")
+    assert invoice.status == InvoiceStatus.PAID
+
+
+def test_void_is_refused_once_the_invoice_has_a_credit_note(invoice, admin_user):
+    credit_note_create(invoice=invoice, actor=admin_user, lines=[LineCredit(0, Decimal(1))])
+    with pytest.raises(ValidationError) as exc:
+        invoice_void(invoice=invoice, actor=admin_user)
+    assert exc.value.messages == ["This invoice has credit notes, so it cannot be voided. Credit the rest instead."]
+
+
+def test_a_whole_credit_skips_free_lines(tenant_alpha, admin_user):
+    seller_ready()
+    invoice = finalized_make(
+        actor=admin_user, lines=(("Onboarding (included)", "1", "0", "BTW 21%"), ("Licence", "1", "100", "BTW 21%"))
+    )
+    note = credit_note_create(invoice=invoice, actor=admin_user, whole=True)
+    assert note.total == Decimal("121.00")
+    assert list(note.lines.values_list("description", flat=True)) == ["Licence"]
+
+
+def test_credit_quantities_keep_at_most_six_decimals(invoice, admin_user):
+    with pytest.raises(ValidationError) as exc:
+        credit_note_create(invoice=invoice, actor=admin_user, lines=[LineCredit(0, Decimal("0.0000004"))])
+    assert exc.value.message_dict["line_0"] == ["Use at most 6 decimals."]
