@@ -31,12 +31,17 @@ def invoice_pdf_render(invoice_id: int) -> None:
 @shared_task(name="billing.invoices_daily")
 def invoices_daily() -> None:
     """Overdue flags, then reminders, then late fees: each step is idempotent, so beat may fire it hourly."""
+    from django.utils import timezone
+
     from billing.services.invoice_payments import invoices_mark_overdue
     from billing.services.reminders import late_fees_create, reminders_send
+    from commerce_hub.organization.selectors import organization_profile_get
 
-    invoices_mark_overdue()
-    reminders_send()
-    late_fees_create()
+    # "Today" is the tenant's: its due dates, weekends and reminder days follow its own timezone.
+    with timezone.override(organization_profile_get().timezone):
+        invoices_mark_overdue()
+        reminders_send()
+        late_fees_create()
 
 
 @shared_task(name="billing.invoices_daily_all_tenants", base=PublicTask)

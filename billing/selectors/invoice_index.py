@@ -199,6 +199,18 @@ class _DaysRangeFilter(django_filters.RangeFilter):
     field_class = _DaysRangeField
 
 
+class _MoneyRangeField(django_filters.fields.RangeField):
+    """Amounts that fit the total column (numeric(20, 2)): a larger one is a clear error, not a database error."""
+
+    def __init__(self, *args, **kwargs):
+        bound = {"max_digits": 20, "decimal_places": 2, "required": False}
+        super().__init__((forms.DecimalField(**bound), forms.DecimalField(**bound)), *args, **kwargs)
+
+
+class _MoneyRangeFilter(django_filters.RangeFilter):
+    field_class = _MoneyRangeField
+
+
 class _IdFilter(django_filters.Filter):
     field_class = forms.IntegerField
 
@@ -221,7 +233,7 @@ class InvoiceFilter(django_filters.FilterSet):
     number = django_filters.CharFilter(label=_("Number"), field_name="number", lookup_expr="icontains")
     issue_date = _date_range(_("Invoice date"))
     due_date = _date_range(_("Due date"))
-    total = django_filters.RangeFilter(label=_("Total"), field_name="total")
+    total = _MoneyRangeFilter(label=_("Total"), field_name="total")
     days_overdue = _DaysRangeFilter(label=_("Days overdue"), method="filter_days_overdue")
     # The "View all" links of the invoices panel on CRM records.
     company_id = _IdFilter(

@@ -48,12 +48,15 @@ _LOCK_CLASS = 72_001
 # One statement per step picks the invoices and records the step for them. The unique (invoice, offset_days)
 # index is the last word: a second run, or a concurrent one, inserts nothing for an invoice that has the row.
 # Invoices whose scheduled day (due_date + offset) falls in [today - CATCH_UP_DAYS, today] are selected by a
-# due_date range, which the (status, due_date, id) index serves.
+# due_date range, which the (status, due_date, id) index serves. Only invoices that were sent are reminded, and
+# never on or before the day they were issued (an invoice due on receipt is not reminded with its own email).
 _STEP_SQL = """
 INSERT INTO billing_remindersent (invoice_id, offset_days, kind, sent_at)
 SELECT i.id, %(offset)s, %(kind)s, %(now)s
 FROM billing_invoice i
 WHERE i.status = 'open'
+  AND i.sent_at IS NOT NULL
+  AND i.due_date + %(offset)s > i.issue_date
   AND i.due_date BETWEEN %(due_from)s AND %(due_to)s
   AND i.total
       - COALESCE((SELECT SUM(p.amount) FROM billing_invoicepayment p WHERE p.invoice_id = i.id), 0)
@@ -170,11 +173,15 @@ def late_fees_create(*, today: date | None = None) -> int:
     if settings.late_fee_mode == LateFeeMode.NONE:
         return 0
     cutoff = today - timedelta(days=settings.late_fee_after_days)
+    # Like reminders, a fee whose day passed long ago is not charged: switching late fees on (or shortening the
+    # days) must not invoice every old overdue invoice at once.
+    oldest = cutoff - timedelta(days=CATCH_UP_DAYS)
     candidates = list(
         with_balances(
             Invoice.objects.filter(
                 status=InvoiceStatus.OPEN,
                 due_date__lte=cutoff,
+                due_date__gte=oldest,
                 late_fee_for__isnull=True,  # a late fee is not charged a late fee
                 late_fee_invoice__isnull=True,
             )

@@ -161,7 +161,7 @@ def _export_row(invoice) -> list[str]:
     company = invoice.company if invoice.company_id else None
     return [
         invoice.number or "",
-        invoice.display_status,
+        str(invoice.status_label),
         invoice.issue_date.isoformat() if invoice.issue_date else "",
         invoice.due_date.isoformat() if invoice.due_date else "",
         invoice.snap_buyer_name if finalized else invoice.buyer_name,
@@ -179,7 +179,9 @@ def _export_row(invoice) -> list[str]:
     ]
 
 
-@require_perm(VIEW, "accounts.export_data")
+# An invoice export carries every buyer's VAT number and balance: finance staff (who edit invoices) only, not
+# everyone who may export CRM lists.
+@require_perm(VIEW, "accounts.export_data", "accounts.edit_invoices")
 @require_GET
 def invoice_export(request):
     """Streams every row of the current view in its order, walking the keyset (no OFFSET)."""

@@ -13,14 +13,20 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.editor import owner_for
 from billing.forms.invoices import CreditNoteForm, DraftForm, NewInvoiceForm, PaymentForm, VoidForm, draft_initial
 from billing.models import CreditNote, Invoice, InvoiceStatus, NumberSeries
-from billing.selectors.invoices import document_for_display, invoice_by_token, invoice_page, status_label
+from billing.selectors.invoices import (
+    STATUS_BADGES,
+    document_for_display,
+    invoice_by_token,
+    invoice_page,
+    status_label,
+)
 from billing.services import credit_notes as credit_services
 from billing.services import invoice_payments as payment_services
 from billing.services import invoices as services
@@ -514,6 +520,10 @@ def invoice_hosted(request, token: str):
     if not (request.user.is_authenticated and request.user.has_perm(VIEW)):
         services.invoice_mark_viewed(invoice=invoice)
     page = invoice_page(invoice)
+    if invoice.status == InvoiceStatus.UNCOLLECTIBLE:
+        # A write-off is the seller's bookkeeping; to the buyer the invoice is still unpaid.
+        page.status = "overdue" if invoice.due_date < timezone.localdate() else "open"
+        page.badge = STATUS_BADGES[page.status]
     document = document_for_display(invoice.snapshot)
     payable = invoice.status == InvoiceStatus.OPEN and page.balance.due > 0
     qr = _epc_qr_uri(invoice.snapshot, amount=page.balance.due) if payable else ""

@@ -187,3 +187,13 @@ def test_the_line_editor_refuses_changes_to_a_finalized_invoice(seller, admin_cl
     )
     assert admin_client.get(f"{base}/").status_code == 200  # still readable
     assert list(LineItem.objects.filter(invoice=invoice).values_list("name", flat=True)) == ["Consulting"]
+
+
+def test_the_buyer_never_reads_uncollectible(seller, admin_user):
+    from billing.services.invoice_payments import invoice_mark_uncollectible
+
+    invoice = finalized_make()
+    invoice_mark_uncollectible(invoice=invoice, actor=admin_user)
+    body = Client(HTTP_HOST="alpha.localhost").get(f"/billing/i/{invoice.public_token}/").content.decode()
+    assert "Uncollectible" not in body
+    assert "Open" in body

@@ -11,6 +11,7 @@ from unittest import mock
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from billing.documents import invoice_settings_get
 from billing.models import Invoice, InvoiceEvent, InvoiceSettings, ReminderSent, ReminderStep
@@ -30,7 +31,9 @@ def open_invoice(*, email="kari@fjordline.example", language="en", issue_date=IS
     """An open invoice of 242.00 EUR (2 x 100.00 + 21% VAT) due 2026-12-15, to one contact."""
     company, contact = buyer_make(name=f"Buyer {email}", email=email, language=language)
     draft = draft_make(company=company, contacts=[contact], **kwargs)
-    return invoice_finalize(invoice=draft, actor=None, issue_date=issue_date)
+    invoice = invoice_finalize(invoice=draft, actor=None, issue_date=issue_date)
+    Invoice.objects.filter(pk=invoice.pk).update(sent_at=timezone.now())  # reminders follow a sent invoice
+    return invoice
 
 
 def emails(to=None):
@@ -332,7 +335,23 @@ def test_no_late_fee_when_none_is_set_paid_or_the_amount_rounds_to_zero(seller):
     paid = open_invoice(email="paid@example.com")
     invoice_record_payment(invoice=paid, amount=Decimal("242.00"), paid_on=ISSUED, method="card", actor=None)
     _late_fee_settings(late_fee_mode="fixed", late_fee_amount=Decimal("10.00"))
-    assert late_fees_create(today=date(2027, 3, 1)) == 1
+    assert late_fees_create(today=date(2026, 12, 20)) == 1
     assert list(Invoice.objects.filter(late_fee_for__isnull=False).values_list("late_fee_for", flat=True)) == [
         invoice.pk
     ]
+
+
+def test_an_unsent_invoice_or_one_due_on_receipt_gets_no_reminder(seller):
+    unsent = open_invoice(email="post@example.com")
+    Invoice.objects.filter(pk=unsent.pk).update(sent_at=None)  # handed over on paper
+    on_receipt = open_invoice(email="now@example.com", issue_date=DUE)  # issued on its due date
+    assert reminders_send(today=DUE) == 0
+    assert sent_steps(unsent) == [] and sent_steps(on_receipt) == []
+
+
+def test_late_fees_are_not_charged_for_long_forgotten_invoices(seller):
+    _late_fee_settings(late_fee_mode="fixed", late_fee_amount=Decimal("15.00"), late_fee_after_days=30)
+    open_invoice()
+    # Due 2026-12-15: the fee falls due on 2027-01-14; switched on half a year later, it is not charged.
+    assert late_fees_create(today=date(2027, 6, 1)) == 0
+    assert Invoice.objects.filter(late_fee_for__isnull=False).count() == 0
