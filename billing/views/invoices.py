@@ -33,6 +33,7 @@ from billing.services import invoices as services
 from billing.services.numbering import number_format, number_series_get
 from billing.views.line_items import editor_context
 from commerce_hub.access import get_for_user, require_perm
+from commerce_hub.submissions import submission_claim, submission_token
 from commerce_hub.text import clean_search
 from crm.models import Company, Contact, Deal
 
@@ -44,6 +45,12 @@ PAYMENTS = "accounts.manage_payments"
 
 def _invoice(request, pk: int, perm: str = VIEW) -> Invoice:
     return get_for_user(request.user, Invoice.objects.select_related("company", "deal"), perm, pk=pk)
+
+
+def _already_done(request, invoice: Invoice):
+    """A second submit of the same form: nothing happens twice; back to the invoice, which shows the result."""
+    messages.info(request, _("That was already done; nothing was repeated."))
+    return redirect("billing:invoice_detail", invoice.pk)
 
 
 def _errors_to_messages(request, exc: ValidationError) -> None:
@@ -285,6 +292,8 @@ def invoice_send(request, pk: int):
     recipients = services.invoice_recipients(invoice)
     if request.method == "POST":
         chosen = [email for email in request.POST.getlist("to") if email in recipients]
+        if chosen and not submission_claim(request.POST.get("submission")):
+            return _already_done(request, invoice)
         if not chosen:
             messages.error(request, _("Choose at least one recipient."))
         else:
@@ -298,7 +307,13 @@ def invoice_send(request, pk: int):
     return render(
         request,
         "billing/invoices/send.html",
-        {"invoice": invoice, "recipients": recipients, "title": _("Send invoice"), "active_nav": "invoices"},
+        {
+            "invoice": invoice,
+            "recipients": recipients,
+            "title": _("Send invoice"),
+            "submission": submission_token(),
+            "active_nav": "invoices",
+        },
     )
 
 
@@ -309,6 +324,8 @@ def invoice_payment_new(request, pk: int):
     page = invoice_page(invoice)
     form = PaymentForm(request.POST or None, initial={"amount": max(page.balance.due, 0)})
     if request.method == "POST" and form.is_valid():
+        if not submission_claim(request.POST.get("submission")):
+            return _already_done(request, invoice)
         data = form.cleaned_data
         try:
             payment_services.invoice_record_payment(
@@ -327,7 +344,14 @@ def invoice_payment_new(request, pk: int):
     return render(
         request,
         "billing/invoices/payment.html",
-        {"invoice": invoice, "page": page, "form": form, "title": _("Record a payment"), "active_nav": "invoices"},
+        {
+            "invoice": invoice,
+            "page": page,
+            "form": form,
+            "title": _("Record a payment"),
+            "submission": submission_token(),
+            "active_nav": "invoices",
+        },
         status=400 if form.errors else 200,
     )
 
@@ -404,6 +428,8 @@ def credit_note_new(request, pk: int):
     form = CreditNoteForm(request.POST or None, invoice=invoice)
     page = invoice_page(invoice)
     if request.method == "POST" and form.is_valid():
+        if not submission_claim(request.POST.get("submission")):
+            return _already_done(request, invoice)
         data = form.cleaned_data
         lines = [
             credit_services.LineCredit(index, data[name]) for index, _line, name in form.line_rows if data.get(name)
@@ -450,6 +476,7 @@ def credit_note_new(request, pk: int):
             "rows": rows,
             "title": _("Issue a credit note"),
             "document": document_for_display(invoice.snapshot),
+            "submission": submission_token(),
             "active_nav": "invoices",
         },
         status=400 if form.errors else 200,

@@ -197,3 +197,33 @@ def test_the_buyer_never_reads_uncollectible(seller, admin_user):
     body = Client(HTTP_HOST="alpha.localhost").get(f"/billing/i/{invoice.public_token}/").content.decode()
     assert "Uncollectible" not in body
     assert "Open" in body
+
+
+def test_a_double_submitted_payment_is_recorded_once(seller, admin_client):
+    from billing.models import InvoicePayment
+
+    invoice = finalized_make()
+    form = admin_client.get(f"/billing/invoices/{invoice.pk}/payments/new/")
+    token = form.context["submission"]
+    data = {"amount": "100.00", "paid_on": "2026-11-30", "method": "bank_transfer", "submission": token}
+    assert admin_client.post(f"/billing/invoices/{invoice.pk}/payments/new/", data).status_code == 302
+    again = admin_client.post(f"/billing/invoices/{invoice.pk}/payments/new/", data, follow=True)
+    assert "That was already done; nothing was repeated." in again.content.decode()
+    assert list(InvoicePayment.objects.filter(invoice=invoice).values_list("amount", flat=True)) == [Decimal("100.00")]
+
+
+def test_double_submitted_credit_note_and_send_act_once(seller, admin_client):
+    from billing.models import CreditNote
+    from commerce_hub.events.models import OutgoingEmail
+
+    invoice = finalized_make()
+    token = admin_client.get(f"/billing/invoices/{invoice.pk}/credit-notes/new/").context["submission"]
+    data = {"mode": "parts", "line_0": "1", "submission": token}
+    for _ in range(2):
+        admin_client.post(f"/billing/invoices/{invoice.pk}/credit-notes/new/", data)
+    assert CreditNote.objects.filter(invoice=invoice).count() == 1
+    token = admin_client.get(f"/billing/invoices/{invoice.pk}/send/").context["submission"]
+    email = invoice.contacts.get().email
+    for _ in range(2):
+        admin_client.post(f"/billing/invoices/{invoice.pk}/send/", {"to": [email], "submission": token})
+    assert OutgoingEmail.objects.filter(to=email).count() == 1
