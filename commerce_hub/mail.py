@@ -5,10 +5,12 @@ the events sweep sends whatever a lost task left behind, with backoff on failure
 """
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -56,36 +58,53 @@ def email_queue(
     return email
 
 
+# Longer than any send takes. A worker that dies while sending leaves the email claimed for this long; then the
+# sweep finds it due again.
+SEND_LEASE = timedelta(minutes=10)
+
+
 def email_deliver(*, email_id: int) -> bool:
-    """Send one stored email unless it is sent already or someone else is sending it. True when sent now.
-    After MAX_ATTEMPTS failures the sweep leaves it; it stays visible with its last error."""
+    """Send one stored email unless it is sent already, being sent, or waiting for its retry. True when sent now.
+
+    The attempt is claimed and committed before anything is sent, so a worker killed halfway (rendering an
+    attachment, waiting on SMTP) still counts its attempt: a message that keeps killing workers stops after
+    MAX_ATTEMPTS instead of looping. Sending happens outside any transaction, holding no row lock. A worker that
+    dies after the SMTP server accepted the message but before it was marked sent makes the retry send it again,
+    with the same Message-ID, which lets mail systems recognise the duplicate.
+    """
     from commerce_hub.events.models import OutgoingEmail
 
+    now = timezone.now()
     with transaction.atomic():
         email = (
-            OutgoingEmail.objects.select_for_update(skip_locked=True).filter(pk=email_id, sent_at__isnull=True).first()
+            OutgoingEmail.objects.select_for_update(skip_locked=True)
+            .filter(pk=email_id, sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+            .first()
         )
-        if email is None:
+        if email is None or (email.attempts and email.next_attempt_at > now):
             return False
-        message = EmailMultiAlternatives(
-            subject=email.subject, body=email.text, to=[email.to], reply_to=[email.reply_to] if email.reply_to else None
-        )
-        message.attach_alternative(email.html, "text/html")
         email.attempts += 1
-        try:
-            with transaction.atomic():  # a provider may write (a cached PDF); its failure must not break ours
-                for attachment in email.attachments:
-                    message.attach(*_attachment_providers[attachment["provider"]](attachment["id"]))
-            message.send()
-        except Exception as exc:  # noqa: BLE001 - SMTP down or refusing, or an attachment not ready: retry later
-            email.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
-            email.next_attempt_at = timezone.now() + retry_delay(email.attempts)
-            email.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-            return False
-        email.sent_at = timezone.now()
-        email.text = email.html = ""
-        email.last_error = ""
-        email.save(update_fields=["attempts", "sent_at", "text", "html", "last_error"])
+        email.next_attempt_at = now + SEND_LEASE
+        email.save(update_fields=["attempts", "next_attempt_at"])
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.text,
+        to=[email.to],
+        reply_to=[email.reply_to] if email.reply_to else None,
+        headers={"Message-ID": f"<email-{connection.schema_name}-{email.pk}@{settings.BASE_DOMAIN}>"},
+    )
+    message.attach_alternative(email.html, "text/html")
+    try:
+        for attachment in email.attachments:
+            message.attach(*_attachment_providers[attachment["provider"]](attachment["id"]))
+        message.send()
+    except Exception as exc:  # noqa: BLE001 - SMTP down or refusing, or an attachment not ready: retry later
+        OutgoingEmail.objects.filter(pk=email.pk, sent_at__isnull=True).update(
+            last_error=f"{exc.__class__.__name__}: {exc}"[:2000],
+            next_attempt_at=timezone.now() + retry_delay(email.attempts),
+        )
+        return False
+    OutgoingEmail.objects.filter(pk=email.pk).update(sent_at=timezone.now(), text="", html="", last_error="")
     return True
 
 

@@ -1,6 +1,7 @@
 from datetime import timedelta
 from unittest import mock
 
+import pytest
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
@@ -68,3 +69,22 @@ def test_smtp_failures_are_retried_by_the_sweep(tenant_alpha, settings):
     assert len(mail.outbox) == 1
     email.refresh_from_db()
     assert email.attempts == 2 and email.sent_at is not None
+
+
+def test_a_worker_killed_while_sending_still_uses_its_attempt(tenant_alpha, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with mock.patch.object(email_send, "apply_async"):
+        email = _queue()
+
+    class Killed(BaseException):  # what a worker's hard time limit or the OOM killer looks like from inside
+        pass
+
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=Killed), pytest.raises(Killed):
+        email_deliver(email_id=email.pk)
+    email.refresh_from_db()
+    assert (email.attempts, email.sent_at) == (1, None)
+    assert email.next_attempt_at > timezone.now() + timedelta(minutes=9)  # claimed: the sweep leaves it for now
+    assert email_deliver(email_id=email.pk) is False
+    OutgoingEmail.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now())  # the lease ran out
+    assert email_deliver(email_id=email.pk) is True
+    assert mail.outbox[0].extra_headers["Message-ID"] == f"<email-t_alpha-{email.pk}@localhost>"
