@@ -349,8 +349,7 @@ def invoice_mark_viewed(*, invoice: Invoice) -> bool:
         )
         if updated:
             invoice.first_viewed_at = now
-            invoice_event_add(invoice=invoice, kind="viewed", actor=None)
-            event_emit(name="invoice.viewed", payload={"id": invoice.pk, "number": invoice.number})
+            invoice_change_record(invoice, kind="viewed", actor=None, event="viewed")
         return bool(updated)
 
 

@@ -151,6 +151,11 @@ def test_the_hosted_page_shows_the_invoice_with_no_store_and_no_referrer(seller)
     invoice.refresh_from_db()
     assert invoice.first_viewed_at == first_view
     assert InvoiceEvent.objects.filter(invoice=invoice, kind="viewed").count() == 1
+    from commerce_hub.accounts.models import AuditEntry
+    from commerce_hub.events.models import OutboxEvent
+
+    assert AuditEntry.objects.filter(action="invoice.viewed", object_id=str(invoice.pk)).count() == 1
+    assert OutboxEvent.objects.filter(name="invoice.viewed").count() == 1
 
 
 def test_staff_opening_the_hosted_page_is_not_a_buyer_view(seller, admin_client):
