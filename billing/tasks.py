@@ -1,11 +1,9 @@
 """Billing background work. Tasks are thin: they load by id and call one service."""
 
 from celery import shared_task
-from django.db import connection
-from django_tenants.utils import get_tenant_model, tenant_context
 
 from billing.imports import jobs
-from commerce_hub.celery import PublicTask
+from commerce_hub.celery import PublicTask, enqueue_for_every_tenant
 
 
 @shared_task(name="billing.product_import_validate")
@@ -46,12 +44,4 @@ def invoices_daily() -> None:
 
 @shared_task(name="billing.invoices_daily_all_tenants", base=PublicTask)
 def invoices_daily_all_tenants() -> int:
-    # One message per tenant, each carrying its schema, like the events sweep.
-    tenants = get_tenant_model().objects.exclude(schema_name="public").filter(is_template=False, is_spare=False)
-    count = 0
-    for tenant in tenants.iterator():
-        with tenant_context(tenant):
-            invoices_daily.delay()
-        count += 1
-    connection.set_schema_to_public()
-    return count
+    return enqueue_for_every_tenant(invoices_daily)

@@ -59,6 +59,22 @@ class PublicTask(CommerceHubTask):
     runs_in_public = True
 
 
+def enqueue_for_every_tenant(task) -> int:
+    """One message of `task` per tenant, each carrying its schema, so the workers handle tenants in parallel.
+    For the platform tasks (PublicTask) that fan a periodic job out over the tenants."""
+    from django.db import connection
+    from django_tenants.utils import get_tenant_model, tenant_context
+
+    tenants = get_tenant_model().objects.exclude(schema_name="public").filter(is_template=False, is_spare=False)
+    count = 0
+    for tenant in tenants.iterator():
+        with tenant_context(tenant):
+            task.delay()
+        count += 1
+    connection.set_schema_to_public()
+    return count
+
+
 app = CeleryApp("commerce_hub", task_cls=CommerceHubTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # One queue per workload, so a slow sync never holds up an email. A prefix keeps a test run's queues apart

@@ -1,9 +1,7 @@
 from celery import shared_task
-from django.db import connection
 from django.utils import timezone
-from django_tenants.utils import get_tenant_model, tenant_context
 
-from commerce_hub.celery import PublicTask
+from commerce_hub.celery import PublicTask, enqueue_for_every_tenant
 from commerce_hub.events import services
 
 
@@ -31,12 +29,4 @@ def sweep_tenant() -> int:
 
 @shared_task(name="commerce_hub.events.sweep_all_tenants", base=PublicTask)
 def sweep_all_tenants() -> int:
-    # One message per tenant, each carrying its schema, so tenants are swept in parallel by the workers.
-    tenants = get_tenant_model().objects.exclude(schema_name="public").filter(is_template=False, is_spare=False)
-    count = 0
-    for tenant in tenants.iterator():
-        with tenant_context(tenant):
-            sweep_tenant.delay()
-        count += 1
-    connection.set_schema_to_public()
-    return count
+    return enqueue_for_every_tenant(sweep_tenant)
