@@ -8,6 +8,11 @@ from django.utils import translation
 # Babel locales for the interface languages; money follows the reader's language, the currency its own rules.
 _LOCALES = {"en": "en_IE", "nl": "nl_NL", "nb": "nb_NO"}
 
+# Stored amounts (totals, payments, ledger entries): 4 decimals hold every ISO 4217 minor unit (3 for KWD and
+# BHD, 4 for CLF), 16 integer digits leave room for sums of many amounts at the upper bound.
+MONEY_MAX_DIGITS = 20
+MONEY_DECIMAL_PLACES = 4
+
 
 def current_locale() -> str:
     return _LOCALES.get((translation.get_language() or "en").split("-")[0], "en_IE")
