@@ -14,10 +14,13 @@ from billing.models.invoices import (
 from billing.models.line_items import DocumentAdjustment, LineItem
 from billing.models.product_imports import ProductImportJob, ProductImportRowError
 from billing.models.products import BundleComponent, PriceTier, Product, ProductFolder, ProductPrice
+from billing.models.receivables import EntryKind, ReceivableEntry
 from billing.models.tax_rates import TaxRate
 
 __all__ = [
     "CreditNote",
+    "EntryKind",
+    "ReceivableEntry",
     "CreditNoteLine",
     "Invoice",
     "InvoiceEvent",

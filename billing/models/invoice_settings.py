@@ -50,6 +50,9 @@ class InvoiceSettings(models.Model):
     iban = models.CharField(_("IBAN"), max_length=34, blank=True)
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
     email = models.EmailField(_("reply-to email for invoices"), blank=True)
+    # Customer credit (overpayments, credit notes kept as credit) pays the customer's next invoice in the same
+    # currency when it is finalized; off, finance staff apply it by hand from the invoice.
+    credit_auto_apply = models.BooleanField(_("apply customer credit to new invoices automatically"), default=True)
     # Reminders
     reminders_enabled = models.BooleanField(_("send payment reminders"), default=True)
     skip_weekends = models.BooleanField(_("do not send reminders on weekends"), default=True)

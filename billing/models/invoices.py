@@ -4,7 +4,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from commerce_hub.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from crm.models import Company, Contact, Deal
+
+_MONEY = {"max_digits": MONEY_MAX_DIGITS, "decimal_places": MONEY_DECIMAL_PLACES}
 
 
 class InvoiceStatus(models.TextChoices):
@@ -45,7 +48,7 @@ class Invoice(models.Model):
     due_date = models.DateField(_("due date"), null=True, blank=True)
     # Frozen at finalization: seller, buyer, lines, VAT breakdown, totals, terms, bank details, logo.
     snapshot = models.JSONField(null=True, blank=True)
-    total = models.DecimalField(_("total"), max_digits=20, decimal_places=2, null=True, blank=True)
+    total = models.DecimalField(_("total"), null=True, blank=True, **_MONEY)
     logo_path = models.CharField(max_length=300, blank=True)  # the logo file it was finalized with
     pdf_path = models.CharField(max_length=300, blank=True)  # the cached PDF of a finalized invoice
     public_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
@@ -108,20 +111,25 @@ class InvoicePayment(models.Model):
     """Money received against an invoice: recorded by hand, or by a payment processor (source, external_id)."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
-    amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=2)
+    amount = models.DecimalField(_("amount"), **_MONEY)
     currency = models.CharField(max_length=3)
     paid_on = models.DateField(_("payment date"))
     method = models.CharField(_("method"), max_length=14, choices=PaymentMethodKind.choices)
     reference = models.CharField(_("reference"), max_length=140, blank=True)
+    # Where it came from ("manual", a processor, a bank import) and that source's own id for it: a processor's
+    # retry of the same payment finds the first row instead of paying twice.
     source = models.CharField(max_length=20, default="manual")
-    external_id = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    external_id = models.CharField(max_length=120, null=True, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["paid_on", "id"]
         indexes = [models.Index(fields=["invoice"], name="billing_payment_invoice")]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="billing_payment_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_payment_positive"),
+            models.UniqueConstraint(fields=["source", "external_id"], name="billing_payment_source_reference"),
+        ]
 
 
 class InvoiceEvent(models.Model):
@@ -149,7 +157,7 @@ class CreditNote(models.Model):
     currency = models.CharField(max_length=3)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     issue_date = models.DateField()
-    total = models.DecimalField(max_digits=20, decimal_places=2)
+    total = models.DecimalField(**_MONEY)
     snapshot = models.JSONField(default=dict)
     pdf_path = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -170,7 +178,7 @@ class CreditNoteLine(models.Model):
     invoice_line_index = models.PositiveIntegerField(null=True, blank=True)
     description = models.CharField(max_length=300)
     quantity = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
-    net = models.DecimalField(max_digits=20, decimal_places=2)
+    net = models.DecimalField(**_MONEY)
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
     tax_label = models.CharField(max_length=100, blank=True)
     reverse_charge = models.BooleanField(default=False)

@@ -24,7 +24,6 @@ from django.db.models import (
     CharField,
     Count,
     DateField,
-    DecimalField,
     Exists,
     F,
     OuterRef,
@@ -41,12 +40,19 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import CreditNote, Invoice, InvoicePayment, InvoiceSavedView, InvoiceStatus
-from billing.selectors.invoice_balances import DISPLAY_STATUS_LABELS, DISPLAY_STATUSES, Balance, display_status
+from billing.models import Invoice, InvoiceSavedView, InvoiceStatus
+from billing.selectors.receivables import (
+    DISPLAY_STATUS_LABELS,
+    DISPLAY_STATUSES,
+    display_status_filter,
+    with_figures,
+)
+from billing.selectors.receivables import (
+    MONEY_OUTPUT as _MONEY,
+)
 from commerce_hub.text import MAX_ID, clean_search, is_id
 from crm.models import Company, Contact, Deal
 
-_MONEY = DecimalField(max_digits=20, decimal_places=2)
 OPEN = InvoiceStatus.OPEN
 
 DEFAULT_VIEWS = [
@@ -93,20 +99,6 @@ MAX_DAYS = 36500
 RECORD_FILTERS = {"company": "company_id", "contact": "contact_id", "deal": "deal_id"}
 
 
-def status_condition(status: str, today: date) -> Q:
-    """The rows whose badge reads `status` (the derived overdue and partially paid included). Refers to the
-    paid_amount and credited_amount annotations of with_balances."""
-    overdue = Q(status=OPEN, due_date__lt=today)
-    if status == "overdue":
-        return overdue
-    received = Q(paid_amount__gt=0) | Q(credited_amount__gt=0)
-    if status == "partially_paid":
-        return Q(status=OPEN, due_date__gte=today) & received
-    if status == "open":
-        return Q(status=OPEN, due_date__gte=today) & ~received
-    return Q(status=status)
-
-
 def due_date_window(today: date, low_days: int | None, high_days: int | None) -> Q:
     """Open invoices between low_days and high_days overdue (inclusive), as a due date range the index serves."""
     condition = Q(status=OPEN)
@@ -132,7 +124,7 @@ def _view_condition(view: str, today: date) -> Q:
         first, last = month_bounds(today)
         return Q(status=OPEN, due_date__range=(first, last))
     if view == "paid":
-        return Q(status=InvoiceStatus.PAID)
+        return Q(status=InvoiceStatus.PAID, display_status="paid")  # a fully credited invoice was not paid
     return Q()
 
 
@@ -154,38 +146,25 @@ def sort_expression(key: str, *, finalized_only: bool):
     return Coalesce(F(column), stand_in[0], output_field=stand_in[1])
 
 
-def _received(model, column: str):
-    rows = model.objects.filter(invoice=OuterRef("pk")).order_by().values("invoice").annotate(s=Sum(column))
-    return Coalesce(Subquery(rows.values("s"), output_field=_MONEY), Value(Decimal(0)), output_field=_MONEY)
-
-
-def invoice_rows() -> QuerySet[Invoice]:
-    """Invoices with what an index row shows, in one query: the company joined, the payments and credit notes as
-    subqueries, and the first contact's name (the buyer when there is no company). The snapshot stays unread: it
-    can be large.
-
-    The balance is derived as in invoice_balances.with_balances (total less credit notes less payments), but
-    only as an alias: Postgres runs a subquery once for every expression that names it, so selecting the balance
-    next to its parts would sum each invoice's payments three times. Rows get it from invoice_rows_decorate."""
+def invoice_rows(*, today: date | None = None) -> QuerySet[Invoice]:
+    """Invoices with what an index row shows, in one query: the company joined, the ledger figures and the derived
+    status (billing/selectors/receivables.py, the one definition), and the first contact's name (the buyer when
+    there is no company). The snapshot stays unread: it can be large."""
     first_contact = (
         Contact.objects.filter(invoices=OuterRef("pk"))
         .order_by("last_name", "first_name", "id")
         .annotate(name=Concat("first_name", Value(" "), "last_name", output_field=CharField()))
         .values("name")[:1]
     )
-    owed = Coalesce(F("total"), Value(Decimal(0)), output_field=_MONEY) - F("paid_amount") - F("credited_amount")
-    return (
+    return with_figures(
         Invoice.objects.select_related("company")
         .defer("snapshot")
         .annotate(
-            paid_amount=_received(InvoicePayment, "amount"),
-            credited_amount=_received(CreditNote, "total"),
             buyer_contact=Case(
                 When(company__isnull=True, then=Subquery(first_contact)), default=Value(""), output_field=CharField()
             ),
-        )
-        # Only what is still owed counts: a void or uncollectible invoice keeps its total but owes nothing.
-        .alias(balance_due=Case(When(status=OPEN, then=owed), default=Value(Decimal(0)), output_field=_MONEY))
+        ),
+        today=today,
     )
 
 
@@ -255,10 +234,7 @@ class InvoiceFilter(django_filters.FilterSet):
     def filter_status(self, queryset, name, value):
         if not value:
             return queryset
-        condition = Q(pk__in=[])
-        for status in value:
-            condition |= status_condition(status, self.today)
-        return queryset.filter(condition)
+        return queryset.filter(display_status_filter(value, today=self.today))
 
     def filter_contact(self, queryset, name, value):
         text = clean_search(value)
@@ -361,7 +337,7 @@ def _is_set(params: QueryDict, name: str) -> bool:
 def invoice_index_query(*, params: QueryDict, user, today: date | None = None) -> InvoiceIndex:
     today = today or timezone.localdate()  # the tenant's today: the middleware activates its timezone
     params, view, base, notice = _normalise_view(params, user)
-    qs = invoice_rows().filter(_view_condition(base, today))
+    qs = invoice_rows(today=today).filter(_view_condition(base, today))
     search = clean_search(params.get("q", ""))
     if search:
         qs = qs.filter(Q(number__icontains=search) | Q(company__name__icontains=search))
@@ -406,12 +382,9 @@ def invoice_index_query(*, params: QueryDict, user, today: date | None = None) -
 
 
 def invoice_rows_decorate(rows: list[Invoice], *, today: date) -> list[Invoice]:
-    """What a row prints, from the annotations already loaded (no query per row): the balance due, the derived
-    status, days overdue and the buyer's name."""
+    """What a row prints besides the ledger figures already loaded (no query per row): the status label, days
+    overdue and the buyer's name."""
     for row in rows:
-        balance = Balance(row.total or Decimal(0), row.paid_amount, row.credited_amount)
-        row.balance_due = balance.due if row.status == OPEN else Decimal(0)
-        row.display_status = display_status(row, balance, today=today)
         row.status_label = STATUS_LABELS.get(row.display_status, row.display_status)
         row.days_overdue = (today - row.due_date).days if row.display_status == "overdue" else 0
         row.buyer_name = row.company.name if row.company_id else row.buyer_contact or ""
@@ -504,7 +477,7 @@ PANEL_SIZE = 10
 def invoice_panel_rows(*, object_type: str, record, today: date | None = None) -> tuple[list[Invoice], bool]:
     """A record's newest invoices (at most PANEL_SIZE) and whether there are more."""
     today = today or timezone.localdate()
-    qs = invoice_rows()
+    qs = invoice_rows(today=today)
     if object_type == "company":
         qs = qs.filter(company=record)
     elif object_type == "contact":

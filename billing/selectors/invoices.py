@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.utils import timezone
 
-from billing.models import CreditNote, Invoice, InvoiceEvent, InvoicePayment, PaymentMethod
-from billing.selectors.invoice_balances import DISPLAY_STATUS_LABELS, Balance, display_status, invoice_balance
+from billing.models import CreditNote, EntryKind, Invoice, InvoiceEvent, InvoicePayment, PaymentMethod, ReceivableEntry
+from billing.selectors.receivables import (
+    DISPLAY_STATUS_LABELS,
+    InvoiceFigures,
+    credit_available,
+    invoice_account,
+    invoice_figures,
+)
 
 STATUS_BADGES = {
     "draft": "badge-muted",
@@ -16,6 +23,7 @@ STATUS_BADGES = {
     "partially_paid": "stage-open",
     "overdue": "stage-lost",
     "paid": "badge-ok",
+    "credited": "badge-ok",
     "void": "badge-muted",
     "uncollectible": "badge-muted",
 }
@@ -36,29 +44,51 @@ def document_for_display(document: dict) -> dict:
 @dataclass
 class InvoicePage:
     invoice: Invoice
-    balance: Balance
+    balance: InvoiceFigures
     status: str
     badge: str
     payments: list[InvoicePayment]
     credit_notes: list[CreditNote]
     events: list[InvoiceEvent]
     days_overdue: int
+    credit_available: Decimal  # the customer's credit in the invoice's currency
+
+
+def _payments_with_state(invoice: Invoice) -> list[InvoicePayment]:
+    """The invoice's payments, each with the part applied to this invoice, the part kept as credit and whether it
+    was reversed (from the ledger, in one query)."""
+    payments = list(InvoicePayment.objects.filter(invoice=invoice).select_related("recorded_by"))
+    entries = ReceivableEntry.objects.filter(payment__in=payments).values("payment_id", "kind", "invoice_id", "amount")
+    for payment in payments:
+        payment.applied = Decimal(0)
+        payment.reversed = False
+    by_id = {p.pk: p for p in payments}
+    for entry in entries:
+        payment = by_id[entry["payment_id"]]
+        if entry["kind"] == EntryKind.PAYMENT_REVERSED:
+            payment.reversed = True
+        elif entry["kind"] == EntryKind.PAYMENT_APPLIED and entry["invoice_id"] == invoice.pk:
+            payment.applied -= entry["amount"]
+    for payment in payments:
+        payment.kept_as_credit = Decimal(0) if payment.reversed else payment.amount - payment.applied
+    return payments
 
 
 def invoice_page(invoice: Invoice) -> InvoicePage:
-    balance = invoice_balance(invoice)
-    status = display_status(invoice, balance)
+    figures = invoice_figures(invoice)
     today = timezone.localdate()
-    days = (today - invoice.due_date).days if status == "overdue" else 0
+    days = (today - invoice.due_date).days if figures.status == "overdue" else 0
+    account = invoice_account(invoice) if not invoice.is_draft else None
     return InvoicePage(
         invoice=invoice,
-        balance=balance,
-        status=status,
-        badge=STATUS_BADGES.get(status, ""),
-        payments=list(InvoicePayment.objects.filter(invoice=invoice).select_related("recorded_by")),
+        balance=figures,
+        status=figures.status,
+        badge=STATUS_BADGES.get(figures.status, ""),
+        payments=_payments_with_state(invoice),
         credit_notes=list(CreditNote.objects.filter(invoice=invoice)),
         events=list(InvoiceEvent.objects.filter(invoice=invoice).select_related("actor").order_by("-at", "-id")),
         days_overdue=days,
+        credit_available=credit_available(account, invoice.currency) if account else Decimal(0),
     )
 
 

@@ -14,11 +14,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billing import pricing
-from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceStatus, NumberSeries
-from billing.selectors.invoice_balances import invoice_balance
-from billing.services.invoice_payments import invoice_lock, invoice_settle_if_paid
-from billing.services.invoices import invoice_change_record
+from billing.models import CreditNote, CreditNoteLine, EntryKind, Invoice, InvoiceStatus, NumberSeries
+from billing.selectors.receivables import invoice_figures
+from billing.services.invoice_records import invoice_change_record, invoice_lock
 from billing.services.numbering import number_take
+from billing.services.receivables import Leg, invoice_account_required, invoice_settle, ledger_post
 from commerce_hub.events.services import event_emit
 from commerce_hub.money import quantize
 
@@ -136,14 +136,15 @@ def credit_note_create(
     whole: bool = False,
     reason: str = "",
 ) -> CreditNote:
-    """Issue a credit note against a finalized invoice. `whole` credits every line's remaining quantity. The
-    credit cannot exceed what is still due: money already received is returned as a refund, not credited."""
+    """Issue a credit note against a finalized invoice. `whole` credits every line's remaining quantity.
+
+    The credit lowers what is still due; what exceeds it (the invoice was paid, in part or whole) becomes the
+    customer's credit, which pays a later invoice or is refunded. On an uncollectible invoice it first takes the
+    place of the amount written off (the VAT on bad debt is corrected this way)."""
     with transaction.atomic():
         invoice = invoice_lock(invoice)
-        if invoice.status == InvoiceStatus.PAID:
-            raise ValidationError(_("This invoice is paid in full: refund the payment instead of crediting it."))
-        if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE):
-            raise ValidationError(_("Credit notes can only be issued for open or uncollectible invoices."))
+        if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PAID, InvoiceStatus.UNCOLLECTIBLE):
+            raise ValidationError(_("Credit notes can only be issued for open, paid or uncollectible invoices."))
         first_whole = whole and not CreditNote.objects.filter(invoice=invoice).exists()
         if whole:
             already = credited_quantities(invoice)
@@ -165,11 +166,12 @@ def credit_note_create(
             # fees and taxes included), not a re-pricing of its lines that could differ in the last cent.
             with translation.override(invoice.language):
                 items, summary = _mirror(invoice, items)
-        balance = invoice_balance(invoice)
-        if summary.total > balance.due:
+        figures = invoice_figures(invoice)
+        creditable = figures.total - (CreditNote.objects.filter(invoice=invoice).aggregate(s=Sum("total"))["s"] or 0)
+        if summary.total > creditable:
             raise ValidationError(
-                _("This credit note (%(total)s) is more than the balance due (%(due)s). Refund payments instead.")
-                % {"total": summary.total, "due": balance.due}
+                _("This credit note (%(total)s) is more than what is left to credit on the invoice (%(left)s).")
+                % {"total": summary.total, "left": creditable}
             )
         number, sequence = number_take(key=NumberSeries.CREDIT_NOTE)
         snapshot = {
@@ -239,7 +241,38 @@ def credit_note_create(
                 for position, (row, item) in enumerate(items)
             ]
         )
-        invoice_change_record(invoice, kind="credit_note", actor=actor, credit_note=number, total=f"{summary.total:f}")
+        kept = _credit_note_post(
+            invoice=invoice, note=note, due=figures.due, written_off=figures.written_off, actor=actor
+        )
+        invoice_change_record(
+            invoice,
+            kind="credit_note",
+            actor=actor,
+            credit_note=number,
+            total=f"{summary.total:f}",
+            kept_as_credit=f"{kept:f}",
+        )
         event_emit(name="credit_note.issued", payload={"id": note.pk, "invoice_id": invoice.pk, "number": number})
-        invoice_settle_if_paid(invoice, actor=actor, via="credit_note")
+        invoice_settle(invoice, actor=actor, via="credit_note")
     return note
+
+
+def _credit_note_post(*, invoice: Invoice, note: CreditNote, due: Decimal, written_off: Decimal, actor) -> Decimal:
+    """Book a credit note: it lowers what is due; on an uncollectible invoice it then replaces written-off amount;
+    the rest is the customer's credit. Returns that rest."""
+    on_due = min(note.total, max(due, Decimal(0)))
+    on_written_off = min(note.total - on_due, written_off) if invoice.status == InvoiceStatus.UNCOLLECTIBLE else 0
+    kept = note.total - on_due - on_written_off
+    ledger_post(
+        account=invoice_account_required(invoice),
+        currency=invoice.currency,
+        actor=actor,
+        credit_note=note,
+        legs=[
+            Leg(EntryKind.CREDIT_NOTE_ISSUED, -(on_due + on_written_off), invoice),
+            Leg(EntryKind.WRITTEN_OFF, on_written_off, invoice),
+            Leg(EntryKind.CREDIT_ADDED, -kept, None),
+        ],
+        memo=note.number,
+    )
+    return kept

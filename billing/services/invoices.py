@@ -19,16 +19,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import documents, pricing
+from billing.documents import invoice_settings_get
 from billing.models import (
     DocumentAdjustment,
+    EntryKind,
     Invoice,
-    InvoiceEvent,
     InvoiceStatus,
     LineItem,
     NumberSeries,
     PaymentMethod,
 )
+from billing.selectors.receivables import account_for_buyer
+from billing.services.invoice_records import invoice_change_record, invoice_event_add  # noqa: F401 - re-exported
 from billing.services.numbering import number_take
+from billing.services.receivables import Leg, credit_spend, ledger_post
 from billing.services.tax_rates import tax_rates_lock
 from commerce_hub.accounts.services.audit import audit_record
 from commerce_hub.events.services import event_emit
@@ -60,30 +64,6 @@ LINE_COPY_FIELDS = [
     "billing_start_delay",
 ]
 ADJUSTMENT_COPY_FIELDS = ["kind", "label", "percent", "amount", "position"]
-
-
-def invoice_event_add(*, invoice: Invoice, kind: str, actor, from_status: str = "", to_status: str = "", **data):
-    real_actor = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-    return InvoiceEvent.objects.create(
-        invoice=invoice, kind=kind, from_status=from_status, to_status=to_status, actor=real_actor, data=data
-    )
-
-
-def invoice_change_record(
-    invoice: Invoice, *, kind: str, actor, event: str | None = None, from_status="", to_status="", **data
-):
-    """The three traces every invoice change leaves: its timeline, the audit log and the domain event."""
-    invoice_event_add(invoice=invoice, kind=kind, actor=actor, from_status=from_status, to_status=to_status, **data)
-    audit_record(
-        actor=actor,
-        action=f"invoice.{kind}",
-        obj=invoice,
-        object_repr=str(invoice),
-        before={"status": from_status} if from_status else None,
-        after={"status": to_status, **data} if to_status else (data or None),
-    )
-    if event:
-        event_emit(name=f"invoice.{event}", payload={"id": invoice.pk, "number": invoice.number, **data})
 
 
 def _locked_draft(invoice: Invoice) -> Invoice:
@@ -297,10 +277,12 @@ def invoice_finalize(*, invoice: Invoice, actor, issue_date: date | None = None)
         raise ValidationError(errors)
     tax_rates_lock(tax_rate_ids=[line.tax_rate_id for line in lines if line.tax_rate_id])
     total = Decimal(document["total"])
+    credit_used = _finalize_book(invoice, total=total, issue_date=issue_date, actor=actor)
     now = timezone.now()
     number, sequence = number_take(key=NumberSeries.INVOICE)
     document["number"] = number
-    paid = total == 0  # nothing to pay: a fully discounted invoice is settled when issued
+    # Nothing to pay (a fully discounted invoice, or one the customer's credit covered): settled when issued.
+    paid = total - credit_used <= 0
     fields = {
         "status": InvoiceStatus.PAID if paid else InvoiceStatus.OPEN,
         "number": number,
@@ -330,9 +312,30 @@ def invoice_finalize(*, invoice: Invoice, actor, issue_date: date | None = None)
         total=document["total"],
         currency=invoice.currency,
     )
+    if credit_used:
+        invoice_event_add(invoice=invoice, kind="credit_applied", actor=actor, amount=f"{credit_used:f}")
     if paid:
         event_emit(name="invoice.paid", payload={"id": invoice.pk, "number": invoice.number})
     return invoice
+
+
+def _finalize_book(invoice: Invoice, *, total: Decimal, issue_date: date, actor) -> Decimal:
+    """Book the invoice on its buyer's account and, where the tenant wants it, spend the buyer's credit in this
+    currency on it. Runs before the number is taken, so the counter's lock is not held meanwhile. Returns the
+    credit applied."""
+    account = account_for_buyer(invoice)
+    if account is None:  # _finalize_errors refuses an invoice without a buyer; this guards the ledger's constraint
+        raise ValidationError(_("Choose who the invoice is for."))
+    ledger_post(
+        account=account,
+        currency=invoice.currency,
+        actor=actor,
+        effective_on=issue_date,
+        legs=[Leg(EntryKind.INVOICE_FINALIZED, total, invoice)],
+    )
+    if total <= 0 or not invoice_settings_get().credit_auto_apply:
+        return Decimal(0)
+    return credit_spend(account=account, invoice=invoice, up_to=total, actor=actor)
 
 
 # --- the buyer and sending --------------------------------------------------------------------------------------------

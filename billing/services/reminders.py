@@ -13,14 +13,24 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from schwifty import IBAN
 
 from billing import pricing
 from billing.documents import invoice_settings_get
-from billing.models import Invoice, InvoiceEvent, InvoiceSettings, InvoiceStatus, LateFeeMode, LineItem, ReminderStep
-from billing.selectors.invoice_balances import invoice_balance, with_balances
+from billing.models import (
+    Invoice,
+    InvoiceEvent,
+    InvoiceSettings,
+    InvoiceStatus,
+    LateFeeMode,
+    LineItem,
+    ReminderSent,
+    ReminderStep,
+)
+from billing.selectors.receivables import invoice_figures, with_balance_due, with_figures
 from billing.services.invoice_emails import invoice_email_queue
 from billing.services.invoices import (
     invoice_create,
@@ -48,26 +58,34 @@ _LOCK_CLASS = 72_001
 # One statement per step picks the invoices and records the step for them. The unique (invoice, offset_days)
 # index is the last word: a second run, or a concurrent one, inserts nothing for an invoice that has the row.
 # Invoices whose scheduled day (due_date + offset) falls in [today - CATCH_UP_DAYS, today] are selected by a
-# due_date range, which the (status, due_date, id) index serves. Only invoices that were sent are reminded, and
-# never on or before the day they were issued (an invoice due on receipt is not reminded with its own email).
+# due_date range, which the (status, due_date, id) index serves. Only invoices that were sent and still owe
+# something are reminded, and never on or before the day they were issued (an invoice due on receipt is not
+# reminded with its own email).
 _STEP_SQL = """
 INSERT INTO billing_remindersent (invoice_id, offset_days, kind, sent_at)
-SELECT i.id, %(offset)s, %(kind)s, %(now)s
-FROM billing_invoice i
-WHERE i.status = 'open'
-  AND i.sent_at IS NOT NULL
-  AND i.due_date + %(offset)s > i.issue_date
-  AND i.due_date BETWEEN %(due_from)s AND %(due_to)s
-  AND i.total
-      - COALESCE((SELECT SUM(p.amount) FROM billing_invoicepayment p WHERE p.invoice_id = i.id), 0)
-      - COALESCE((SELECT SUM(c.total) FROM billing_creditnote c WHERE c.invoice_id = i.id), 0) > 0
-  AND NOT EXISTS (
-      SELECT 1 FROM billing_remindersent r WHERE r.invoice_id = i.id AND r.offset_days >= %(offset)s
-  )
-ORDER BY i.id
+SELECT candidates.invoice_id, %s, %s, %s FROM ({candidates}) AS candidates(invoice_id)
 ON CONFLICT (invoice_id, offset_days) DO NOTHING
 RETURNING invoice_id
 """
+
+
+def _step_candidates(*, offset: int, due_from: date, due_to: date):
+    """The invoices a step is due for, as a query (the balance from the ledger's one definition)."""
+    later_step_sent = ReminderSent.objects.filter(invoice=OuterRef("pk"), offset_days__gte=offset)
+    return (
+        with_balance_due(
+            Invoice.objects.filter(
+                status=InvoiceStatus.OPEN,
+                sent_at__isnull=False,
+                due_date__range=(due_from, due_to),
+                due_date__gt=F("issue_date") - timedelta(days=offset),
+            )
+        )
+        .filter(balance_due__gt=0)
+        .filter(~Exists(later_step_sent))
+        .order_by("pk")
+        .values_list("pk")
+    )
 
 
 def reminders_send(*, today: date | None = None) -> int:
@@ -94,20 +112,17 @@ def _step_send(*, step: ReminderStep, today: date, settings: InvoiceSettings) ->
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(_LOCK_SQL, [_LOCK_CLASS])
-            cursor.execute(
-                _STEP_SQL,
-                {
-                    "offset": step.offset_days,
-                    "kind": step.kind,
-                    "now": timezone.now(),
-                    "due_from": today - timedelta(days=CATCH_UP_DAYS + step.offset_days),
-                    "due_to": today - timedelta(days=step.offset_days),
-                },
+            candidates = _step_candidates(
+                offset=step.offset_days,
+                due_from=today - timedelta(days=CATCH_UP_DAYS + step.offset_days),
+                due_to=today - timedelta(days=step.offset_days),
             )
+            sql, params = candidates.query.sql_with_params()
+            cursor.execute(_STEP_SQL.format(candidates=sql), [step.offset_days, step.kind, timezone.now(), *params])
             ids = sorted(row[0] for row in cursor.fetchall())
         if not ids:
             return 0
-        invoices = with_balances(Invoice.objects.filter(pk__in=ids)).prefetch_related("contacts").order_by("pk")
+        invoices = with_figures(Invoice.objects.filter(pk__in=ids)).prefetch_related("contacts").order_by("pk")
         events = []
         for invoice in invoices:
             recipients = _reminder_recipients(invoice)
@@ -140,7 +155,7 @@ def _reminder_context(*, invoice: Invoice, step: ReminderStep, today: date, sett
     """What the reminder says besides the invoice itself: the amount due in the buyer's notation, the dates and
     where to pay. The bank account is today's (where the money should go now), else the one the invoice printed."""
     with translation.override(invoice.language):
-        amount_due = money_format(invoice.balance, invoice.currency, current_locale())
+        amount_due = money_format(invoice.balance_due, invoice.currency, current_locale())
     printed = (invoice.snapshot or {}).get("bank", {})
     iban = settings.iban or printed.get("iban", "")
     return {
@@ -177,7 +192,7 @@ def late_fees_create(*, today: date | None = None) -> int:
     # days) must not invoice every old overdue invoice at once.
     oldest = cutoff - timedelta(days=CATCH_UP_DAYS)
     candidates = list(
-        with_balances(
+        with_balance_due(
             Invoice.objects.filter(
                 status=InvoiceStatus.OPEN,
                 due_date__lte=cutoff,
@@ -186,7 +201,7 @@ def late_fees_create(*, today: date | None = None) -> int:
                 late_fee_invoice__isnull=True,
             )
         )
-        .filter(balance__gt=0)
+        .filter(balance_due__gt=0)
         .order_by("due_date", "pk")
         .values_list("pk", flat=True)
     )
@@ -241,7 +256,7 @@ def _late_fee_invoice_create(*, invoice_id: int, settings: InvoiceSettings, toda
     invoice = Invoice.objects.select_for_update().filter(pk=invoice_id, status=InvoiceStatus.OPEN).first()
     if invoice is None or Invoice.objects.filter(late_fee_for=invoice).exists():
         return None
-    due = invoice_balance(invoice).due
+    due = invoice_figures(invoice).due
     if due <= 0:
         return None
     amount = late_fee_amount(invoice=invoice, due=due, settings=settings, today=today)

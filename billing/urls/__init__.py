@@ -1,6 +1,15 @@
 """Billing routes, one module per area."""
 
-from billing.urls import exchange_rates, invoice_index, invoice_settings, invoices, line_items, products, tax_rates
+from billing.urls import (
+    exchange_rates,
+    invoice_index,
+    invoice_settings,
+    invoices,
+    line_items,
+    products,
+    receivables,
+    tax_rates,
+)
 
 app_name = "billing"
 urlpatterns = [
@@ -11,4 +20,5 @@ urlpatterns = [
     *invoice_index.urlpatterns,
     *invoice_settings.urlpatterns,
     *invoices.urlpatterns,
+    *receivables.urlpatterns,
 ]

@@ -165,6 +165,7 @@ def _detail_context(request, invoice: Invoice, **extra) -> dict:
     else:
         context["document"] = document_for_display(invoice.snapshot)
         context["hosted_url"] = reverse("billing:invoice_hosted", args=[invoice.public_token])
+        context["submission"] = submission_token()  # the apply-credit form
     return context | extra
 
 

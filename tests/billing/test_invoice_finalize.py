@@ -279,8 +279,8 @@ def test_the_same_draft_finalized_twice_at_once_gets_one_number(live_tenant):
     assert NumberSeries.objects.get(key="invoice").next_number == 1002
 
 
-def test_two_payments_at_once_cannot_pay_more_than_the_balance(live_tenant):
-    from billing.selectors.invoice_balances import invoice_balance
+def test_two_payments_at_once_apply_up_to_the_balance_and_keep_the_rest_as_credit(live_tenant):
+    from billing.selectors.receivables import credit_available, invoice_account, invoice_figures
     from billing.services.invoice_payments import invoice_record_payment
 
     invoice = finalized_make()  # 242.00
@@ -305,5 +305,8 @@ def test_two_payments_at_once_cannot_pay_more_than_the_balance(live_tenant):
             connection.close()
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        assert sorted(pool.map(pay, range(2))) == ["paid", "refused"]
-    assert invoice_balance(invoice).paid == Decimal("150.00")
+        assert sorted(pool.map(pay, range(2))) == ["paid", "paid"]
+    invoice.refresh_from_db()
+    figures = invoice_figures(invoice)
+    assert (invoice.status, figures.paid, figures.due) == (InvoiceStatus.PAID, Decimal("242.00"), 0)
+    assert credit_available(invoice_account(invoice), "EUR") == Decimal("58.00")

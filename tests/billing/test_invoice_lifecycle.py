@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import CreditNote, InvoiceEvent, InvoiceStatus
-from billing.selectors.invoice_balances import display_status, invoice_balance
+from billing.selectors.receivables import credit_available, invoice_account, invoice_figures
 from billing.services.credit_notes import AmountCredit, LineCredit, credit_note_create
 from billing.services.invoice_payments import (
     invoice_mark_uncollectible,
@@ -51,9 +51,9 @@ def pay(invoice, amount, actor, **extra):
 def test_a_partial_payment_leaves_the_rest_due_and_reads_as_partially_paid(invoice, admin_user):
     pay(invoice, "100.00", admin_user, reference="NL12 transfer")
     invoice.refresh_from_db()
-    assert invoice_balance(invoice).due == Decimal("182.88")
+    assert invoice_figures(invoice).due == Decimal("182.88")
     assert invoice.status == InvoiceStatus.OPEN
-    assert display_status(invoice) == "partially_paid"
+    assert invoice_figures(invoice).status == "partially_paid"
 
 
 def test_paying_the_balance_marks_the_invoice_paid_with_its_event(invoice, admin_user):
@@ -61,7 +61,7 @@ def test_paying_the_balance_marks_the_invoice_paid_with_its_event(invoice, admin
     pay(invoice, "182.88", admin_user)
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.PAID
-    assert invoice_balance(invoice).due == Decimal("0.00")
+    assert invoice_figures(invoice).due == Decimal("0.00")
     assert OutboxEvent.objects.filter(name="invoice.paid", payload__id=invoice.pk).count() == 1
     kinds = list(InvoiceEvent.objects.filter(invoice=invoice).values_list("kind", flat=True))
     assert kinds == ["created", "finalized", "payment_recorded", "payment_recorded", "paid"]
@@ -71,19 +71,19 @@ def test_paying_the_balance_marks_the_invoice_paid_with_its_event(invoice, admin
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
-        ("282.89", "That is more than the balance due (282.88 EUR)."),
         ("0", "Enter an amount above zero."),
         ("-5", "Enter an amount above zero."),
         ("NaN", "Enter an amount above zero."),
         ("Infinity", "Enter an amount above zero."),
         ("10.001", "Use at most the currency's decimals."),
+        ("1000000000000", "Enter an amount below 1,000,000,000,000."),
     ],
 )
-def test_payment_amounts_outside_the_balance_are_refused(invoice, admin_user, amount, message):
+def test_absurd_payment_amounts_are_refused(invoice, admin_user, amount, message):
     with pytest.raises(ValidationError) as exc:
         pay(invoice, amount, admin_user)
     assert exc.value.message_dict["amount"] == [message]
-    assert invoice_balance(invoice).paid == 0
+    assert invoice_figures(invoice).paid == 0
 
 
 def test_a_payment_in_the_future_is_refused(invoice, admin_user):
@@ -92,21 +92,27 @@ def test_a_payment_in_the_future_is_refused(invoice, admin_user):
     assert exc.value.message_dict["paid_on"] == ["The payment date cannot be in the future."]
 
 
-def test_payments_on_drafts_paid_or_void_invoices_are_refused(tenant_alpha, admin_user, invoice):
+def test_payments_on_drafts_are_refused(tenant_alpha, admin_user):
     seller_ready()
     draft = draft_make(actor=admin_user)
-    with pytest.raises(ValidationError, match="only be recorded on open invoices; this one is draft"):
+    with pytest.raises(ValidationError, match="only be recorded on finalized invoices"):
         pay(draft, "1", admin_user)
+
+
+def test_money_received_for_a_paid_invoice_becomes_customer_credit(invoice, admin_user):
     pay(invoice, "282.88", admin_user)
-    with pytest.raises(ValidationError, match="this one is paid"):
-        pay(invoice, "1", admin_user)
+    late = pay(invoice, "282.88", admin_user, reference="Paid twice by mistake")
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice_figures(invoice).paid) == (InvoiceStatus.PAID, Decimal("282.88"))
+    assert late.amount == Decimal("282.88")
+    assert credit_available(invoice_account(invoice), "EUR") == Decimal("282.88")
 
 
 def test_a_processor_payment_recorded_twice_counts_once(invoice, admin_user):
     first = pay(invoice, "50.00", None, source="stripe", external_id="pi_123")
     again = pay(invoice, "50.00", None, source="stripe", external_id="pi_123")
     assert first.pk == again.pk
-    assert invoice_balance(invoice).paid == Decimal("50.00")
+    assert invoice_figures(invoice).paid == Decimal("50.00")
 
 
 # --- void and uncollectible -------------------------------------------------------------------------------------------
@@ -132,20 +138,24 @@ def test_void_keeps_the_number_and_records_who_and_why(invoice, admin_user):
         invoice_void(invoice=invoice, actor=admin_user)
 
 
-def test_uncollectible_stops_payments(invoice, admin_user):
+def test_money_for_an_uncollectible_invoice_is_kept_as_credit(invoice, admin_user):
     invoice_mark_uncollectible(invoice=invoice, actor=admin_user)
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.UNCOLLECTIBLE
-    with pytest.raises(ValidationError):
-        pay(invoice, "1", admin_user)
+    assert invoice_figures(invoice).written_off == Decimal("282.88")
+    pay(invoice, "100.00", admin_user)
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.UNCOLLECTIBLE
+    assert invoice_figures(invoice).due == 0
+    assert credit_available(invoice_account(invoice), "EUR") == Decimal("100.00")
 
 
 # --- overdue ----------------------------------------------------------------------------------------------------------
 
 
 def test_overdue_is_derived_and_emitted_once(invoice, admin_user):
-    assert display_status(invoice, today=invoice.due_date) == "open"
-    assert display_status(invoice, today=invoice.due_date + timedelta(days=1)) == "overdue"
+    assert invoice_figures(invoice, today=invoice.due_date).status == "open"
+    assert invoice_figures(invoice, today=invoice.due_date + timedelta(days=1)).status == "overdue"
     later = invoice.due_date + timedelta(days=1)
     assert invoices_mark_overdue(today=later) == [invoice.pk]
     assert invoices_mark_overdue(today=later) == []
@@ -164,7 +174,7 @@ def test_a_whole_credit_note_mirrors_the_invoice_and_settles_it(invoice, admin_u
         ("9.00", "37.50", "3.38"),
     ]
     invoice.refresh_from_db()
-    assert invoice_balance(invoice).due == Decimal("0.00")
+    assert invoice_figures(invoice).due == Decimal("0.00")
     assert invoice.status == InvoiceStatus.PAID
 
 
@@ -176,17 +186,28 @@ def test_crediting_part_of_a_line_and_an_amount(invoice, admin_user):
         amounts=[AmountCredit(description="Goodwill", net=Decimal("10.00"), vat_group=0)],  # 10.00 + 21%
     )
     assert note.total == Decimal("12.50") + Decimal("1.13") + Decimal("10.00") + Decimal("2.10")
-    assert invoice_balance(invoice).due == Decimal("282.88") - Decimal("25.73")
+    assert invoice_figures(invoice).due == Decimal("282.88") - Decimal("25.73")
     with pytest.raises(ValidationError) as exc:
         credit_note_create(invoice=invoice, actor=admin_user, lines=[LineCredit(index=1, quantity=Decimal("3"))])
     assert exc.value.message_dict["line_1"] == ["At most 2 of this line is left to credit."]
 
 
-def test_a_credit_note_above_the_balance_is_refused(invoice, admin_user):
+def test_a_credit_note_above_the_balance_keeps_the_rest_as_customer_credit(invoice, admin_user):
     pay(invoice, "200.00", admin_user)
-    with pytest.raises(ValidationError, match="more than the balance due"):
-        credit_note_create(invoice=invoice, actor=admin_user, whole=True)
-    assert CreditNote.objects.count() == 0
+    note = credit_note_create(invoice=invoice, actor=admin_user, whole=True)
+    assert note.total == Decimal("282.88")
+    invoice.refresh_from_db()
+    figures = invoice_figures(invoice)
+    assert (figures.paid, figures.credited, figures.due) == (Decimal("200.00"), Decimal("82.88"), 0)
+    assert (invoice.status, figures.status) == (InvoiceStatus.PAID, "paid")
+    assert credit_available(invoice_account(invoice), "EUR") == Decimal("200.00")
+
+
+def test_an_amount_credit_cannot_exceed_what_the_invoice_charged(invoice, admin_user):
+    credit_note_create(invoice=invoice, actor=admin_user, amounts=[AmountCredit("Discount", Decimal("200"), 0)])
+    with pytest.raises(ValidationError, match="more than what is left to credit"):
+        credit_note_create(invoice=invoice, actor=admin_user, amounts=[AmountCredit("Again", Decimal("200"), 0)])
+    assert CreditNote.objects.count() == 1
 
 
 def test_credit_notes_refuse_bad_input(invoice, admin_user):
@@ -281,14 +302,16 @@ def test_crediting_a_whole_invoice_with_fees_and_fine_prices_gives_back_exactly_
     assert note.total == invoice.total
     assert note.snapshot["vat_groups"] == invoice.snapshot["vat_groups"]
     invoice.refresh_from_db()
-    assert invoice_balance(invoice).due == Decimal("0.00")
+    assert invoice_figures(invoice).due == Decimal("0.00")
 
 
-def test_a_paid_invoice_is_refunded_not_credited(invoice, admin_user):
+def test_crediting_a_paid_invoice_gives_the_customer_credit(invoice, admin_user):
     pay(invoice, "282.88", admin_user)
-    with pytest.raises(ValidationError) as exc:
-        credit_note_create(invoice=invoice, actor=admin_user, whole=True)
-    assert exc.value.messages == ["This invoice is paid in full: refund the payment instead of crediting it."]
+    credit_note_create(invoice=invoice, actor=admin_user, whole=True)
+    invoice.refresh_from_db()
+    figures = invoice_figures(invoice)
+    assert (figures.paid, figures.credited, figures.due, figures.status) == (Decimal("282.88"), 0, 0, "paid")
+    assert credit_available(invoice_account(invoice), "EUR") == Decimal("282.88")
 
 
 def test_a_line_credited_in_thirds_gives_back_exactly_the_invoice(tenant_alpha, admin_user):
@@ -300,7 +323,7 @@ def test_a_line_credited_in_thirds_gives_back_exactly_the_invoice(tenant_alpha, 
     ]
     assert nets == [Decimal("33.33"), Decimal("33.34"), Decimal("33.33")]
     invoice.refresh_from_db()
-    assert invoice_balance(invoice).due == Decimal("0.00")
+    assert invoice_figures(invoice).due == Decimal("0.00")
     assert invoice.status == InvoiceStatus.PAID
 
 

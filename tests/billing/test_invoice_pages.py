@@ -107,20 +107,21 @@ def test_read_only_and_sales_users_cannot_finalize_or_record_payments(seller, ad
     assert Invoice.objects.get(pk=draft.pk).status == InvoiceStatus.DRAFT
 
 
-def test_recording_too_much_shows_the_balance_next_to_the_amount(seller, admin_client):
+def test_recording_more_than_the_balance_pays_it_and_shows_the_rest_as_credit(seller, admin_client):
     invoice = finalized_make()
-    response = admin_client.post(
+    bad = admin_client.post(
         f"/billing/invoices/{invoice.pk}/payments/new/",
-        {"amount": "999", "paid_on": "2026-11-30", "method": "bank_transfer"},
+        {"amount": "1e200000", "paid_on": "2026-11-30", "method": "bank_transfer"},
     )
-    assert response.status_code == 400
-    assert "That is more than the balance due (242.00 EUR)." in response.content.decode()
+    assert bad.status_code == 400
     ok = admin_client.post(
         f"/billing/invoices/{invoice.pk}/payments/new/",
-        {"amount": "242.00", "paid_on": "2026-11-30", "method": "bank_transfer", "reference": "TRX-1"},
+        {"amount": "300.00", "paid_on": "2026-11-30", "method": "bank_transfer", "reference": "TRX-1"},
     )
     assert ok.status_code == 302
     assert Invoice.objects.get(pk=invoice.pk).status == InvoiceStatus.PAID
+    page = admin_client.get(f"/billing/invoices/{invoice.pk}/").content.decode()
+    assert "€58.00 kept as customer credit" in page
 
 
 def test_void_asks_for_confirmation(seller, admin_client):

@@ -1,0 +1,131 @@
+"""Customer credit and payment corrections: reversing a payment entered by mistake, applying a customer's credit
+to an invoice, and granting credit by hand from a company or contact page. Every write is a service of
+billing/services (which books it on the receivables ledger)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from billing.models import InvoicePayment
+from billing.selectors.receivables import account_of_record
+from billing.services import invoice_payments as payment_services
+from billing.services.receivables import customer_credit_add
+from billing.views.invoices import PAYMENTS, _already_done, _errors_to_messages, _form_errors, _invoice
+from commerce_hub.access import get_for_user, require_perm
+from commerce_hub.submissions import submission_claim, submission_token
+from crm.models import Company, Contact
+
+
+class ReverseForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CreditForm(forms.Form):
+    amount = forms.DecimalField(label=gettext_lazy("Amount"), max_digits=16, decimal_places=4, min_value=0)
+    currency = forms.ChoiceField(label=gettext_lazy("Currency"), choices=[(c, c) for c in settings.CURRENCIES])
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=300)
+
+
+@require_perm(PAYMENTS)
+@require_http_methods(["GET", "POST"])
+def payment_reverse(request, pk: int):
+    payment = get_for_user(request.user, InvoicePayment.objects.select_related("invoice"), PAYMENTS, pk=pk)
+    invoice = _invoice(request, payment.invoice_id, PAYMENTS)
+    form = ReverseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not submission_claim(request.POST.get("submission")):
+            return _already_done(request, invoice)
+        try:
+            payment_services.payment_reverse(payment=payment, reason=form.cleaned_data["reason"], actor=request.user)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Payment reversed; the invoice owes it again."))
+            return redirect("billing:invoice_detail", invoice.pk)
+    return render(
+        request,
+        "billing/receivables/payment_reverse.html",
+        {
+            "invoice": invoice,
+            "payment": payment,
+            "form": form,
+            "title": _("Reverse this payment?"),
+            "submission": submission_token(),
+            "active_nav": "invoices",
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_perm(PAYMENTS)
+@require_POST
+def invoice_apply_credit(request, pk: int):
+    invoice = _invoice(request, pk, PAYMENTS)
+    if not submission_claim(request.POST.get("submission")):
+        return _already_done(request, invoice)
+    try:
+        amount = payment_services.invoice_apply_credit(invoice=invoice, actor=request.user)
+    except ValidationError as exc:
+        _errors_to_messages(request, exc)
+    else:
+        messages.success(request, _("%(amount)s of credit applied.") % {"amount": f"{amount:f}"})
+    return redirect("billing:invoice_detail", invoice.pk)
+
+
+_RECORDS = {"company": Company, "contact": Contact}
+
+
+def _record_and_account(request, kind: str, pk: int):
+    model = _RECORDS.get(kind)
+    if model is None:
+        raise Http404
+    record = get_for_user(request.user, model.objects.all(), "accounts.view_crm", pk=pk)
+    return record, account_of_record(record)
+
+
+@require_perm(PAYMENTS)
+@require_http_methods(["GET", "POST"])
+def customer_credit_new(request, kind: str, pk: int):
+    record, account = _record_and_account(request, kind, pk)
+    form = CreditForm(request.POST or None, initial={"currency": getattr(record, "currency", "") or "EUR"})
+    back = reverse(f"crm:{kind}_detail", args=[record.pk])
+    if request.method == "POST" and form.is_valid():
+        if not submission_claim(request.POST.get("submission")):
+            messages.info(request, _("That was already done; nothing was repeated."))
+            return redirect(back)
+        data = form.cleaned_data
+        try:
+            customer_credit_add(
+                account=account,
+                currency=data["currency"],
+                amount=data["amount"],
+                reason=data["reason"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Credit added."))
+            return redirect(back)
+    return render(
+        request,
+        "billing/receivables/credit_new.html",
+        {
+            "record": record,
+            "form": form,
+            "back": back,
+            "title": _("Give %(name)s credit") % {"name": str(record)},
+            "submission": submission_token(),
+            "active_nav": "companies" if kind == "company" else "contacts",
+        },
+        status=400 if form.errors else 200,
+    )
