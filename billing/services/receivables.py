@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from babel.numbers import is_currency
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -147,20 +148,18 @@ MAX_MANUAL_CREDIT = Decimal("1000000000000")
 def customer_credit_add(*, account: Account, currency: str, amount: Decimal, reason: str, actor) -> ReceivableEntry:
     """Grant a customer credit by hand (a goodwill gesture, a settlement). The reason is required: it is what an
     auditor reads."""
-    from django.conf import settings
-
     errors: dict[str, list[str]] = {}
     try:
         amount = Decimal(amount)
     except (ArithmeticError, TypeError, ValueError):
         amount = Decimal("NaN")
-    if currency not in settings.CURRENCIES:
+    if not currency or not is_currency(currency):
         errors["currency"] = [_("Choose a currency.")]
     if not amount.is_finite() or amount <= 0:
         errors["amount"] = [_("Enter an amount above zero.")]
     elif amount >= MAX_MANUAL_CREDIT:
         errors["amount"] = [_("Enter an amount below 1,000,000,000,000.")]
-    elif currency in settings.CURRENCIES and quantize(amount, currency) != amount:
+    elif "currency" not in errors and quantize(amount, currency) != amount:
         errors["amount"] = [_("Use at most the currency's decimals.")]
     if not reason.strip():
         errors["reason"] = [_("Say why the customer gets this credit.")]

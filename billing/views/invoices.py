@@ -548,10 +548,12 @@ def invoice_hosted(request, token: str):
     if not (request.user.is_authenticated and request.user.has_perm(VIEW)):
         services.invoice_mark_viewed(invoice=invoice)
     page = invoice_page(invoice)
+    buyer_owes = page.balance.due
     if invoice.status == InvoiceStatus.UNCOLLECTIBLE:
         # A write-off is the seller's bookkeeping; to the buyer the invoice is still unpaid.
         page.status = "overdue" if invoice.due_date < timezone.localdate() else "open"
         page.badge = STATUS_BADGES[page.status]
+        buyer_owes += page.balance.written_off
     document = document_for_display(invoice.snapshot)
     payable = invoice.status == InvoiceStatus.OPEN and page.balance.due > 0
     qr = _epc_qr_uri(invoice.snapshot, amount=page.balance.due) if payable else ""
@@ -565,6 +567,7 @@ def invoice_hosted(request, token: str):
                 "page": page,
                 "document": document,
                 "payable": payable,
+                "buyer_owes": buyer_owes,
                 "qr_uri": qr,
                 "status_text": status_label(page.status),
                 "logo_uri": _logo_uri(invoice.logo_path),
