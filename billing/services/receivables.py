@@ -153,7 +153,7 @@ def customer_credit_add(*, account: Account, currency: str, amount: Decimal, rea
         amount = Decimal(amount)
     except (ArithmeticError, TypeError, ValueError):
         amount = Decimal("NaN")
-    if not currency or not is_currency(currency):
+    if not currency or not is_currency(currency, locale="en"):
         errors["currency"] = [_("Choose a currency.")]
     if not amount.is_finite() or amount <= 0:
         errors["amount"] = [_("Enter an amount above zero.")]
