@@ -89,6 +89,11 @@ class DefaultsForm(forms.Form):
         help_text=_("Leave it empty to fill it in from the IBAN."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+    credit_auto_apply = forms.BooleanField(
+        label=_("Apply customer credit to new invoices automatically"),
+        required=False,
+        help_text=_("Overpayments and credit notes the customer keeps pay their next invoice in the same currency."),
+    )
     email = forms.CharField(  # checked by the service, so its message comes with the other fields' messages
         label=_("Reply-to email for invoices"),
         max_length=254,
@@ -111,6 +116,7 @@ class DefaultsForm(forms.Form):
             "iban": settings.iban,
             "bic": settings.bic,
             "email": settings.email,
+            "credit_auto_apply": settings.credit_auto_apply,
         }
 
     def clean(self):

@@ -231,8 +231,10 @@ def invoice_defaults_update(
     iban: str = "",
     bic: str = "",
     email: str = "",
+    credit_auto_apply: bool = True,
 ) -> InvoiceSettings:
-    """What every new invoice starts with (payment methods and terms) and what every invoice prints."""
+    """What every new invoice starts with (payment methods and terms), what every invoice prints, and whether the
+    customer's credit pays a new invoice by itself."""
     errors: dict[str, list[str]] = {}
     methods = list(dict.fromkeys(payment_methods))
     if any(m not in PaymentMethod.values for m in methods):
@@ -276,6 +278,7 @@ def invoice_defaults_update(
             "iban": iban,
             "bic": bic,
             "email": email,
+            "credit_auto_apply": bool(credit_auto_apply),
         },
     )
 

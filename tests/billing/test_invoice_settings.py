@@ -428,3 +428,11 @@ def test_late_fee_values_out_of_bounds_are_refused(admin_client, values, field, 
 def test_an_unknown_section_changes_nothing(admin_client):
     response = admin_client.post(PAGE, {"section": "other"}, follow=True)
     assert "That form is out of date; please try again." in response.content.decode()
+
+
+def test_automatic_credit_is_a_default_that_finance_can_switch_off(admin_client):
+    assert admin_client.get(PAGE).context["forms"]["defaults"].initial["credit_auto_apply"] is True
+    assert admin_client.post(PAGE, defaults()).status_code == 302
+    assert InvoiceSettings.objects.get(pk=1).credit_auto_apply is False
+    admin_client.post(PAGE, defaults(credit_auto_apply="on"))
+    assert InvoiceSettings.objects.get(pk=1).credit_auto_apply is True
