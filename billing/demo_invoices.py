@@ -1,5 +1,6 @@
 """Demo invoices: a draft, open ones due this month and later, overdue ones in several aging buckets, a partly
-paid one, a paid one and a Norwegian one in NOK, so every invoice view has something to show."""
+paid one, a paid one, Norwegian ones in NOK (one overpaid, leaving customer credit) and a payment reversed as a
+booking mistake, so every invoice view has something to show."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -8,7 +9,7 @@ from django.utils import timezone
 
 from billing.documents import invoice_settings_get
 from billing.models import Invoice, LineItem, Product, TaxRate
-from billing.services.invoice_payments import invoice_record_payment
+from billing.services.invoice_payments import invoice_record_payment, payment_reverse
 from billing.services.invoices import invoice_create, invoice_finalize
 from commerce_hub.accounts.models import User
 from crm.models import Company
@@ -25,6 +26,7 @@ INVOICES = [
     ("NL", "EUR", 20, 14, [("HUB-ENT", 3)], D(1)),
     ("NO", "NOK", 5, 14, [("HUB-PRO", 8)], None),
     ("NO", "NOK", 45, 14, [("ONB-STD", 1)], None),
+    ("NO", "NOK", 25, 14, [("SUP-PRI", 1)], D("1.1")),  # overpaid: the rest is the customer's credit
 ]
 
 
@@ -81,3 +83,20 @@ def seed(ctx) -> None:
                 reference=f"Transfer {invoice.number}",
                 actor=admin,
             )
+    _mistaken_payment(admin=admin, today=today)
+
+
+def _mistaken_payment(*, admin, today) -> None:
+    """A transfer booked on the wrong invoice and reversed, as finance staff correct it."""
+    invoice = Invoice.objects.filter(status="open", currency="EUR").order_by("due_date", "pk").first()
+    if invoice is None:
+        return
+    payment = invoice_record_payment(
+        invoice=invoice,
+        amount=D("100.00"),
+        paid_on=today - timedelta(days=2),
+        method="bank_transfer",
+        reference="Transfer 88213",
+        actor=admin,
+    )
+    payment_reverse(payment=payment, reason="Booked on the wrong invoice", actor=admin)
