@@ -22,7 +22,7 @@ from billing.models import (
     PaymentMethodKind,
     ReceivableEntry,
 )
-from billing.selectors.receivables import credit_available, invoice_bucket_balance
+from billing.selectors.receivables import credit_available, invoice_bucket_balance, invoice_figures
 from billing.services.invoice_records import invoice_change_record, invoice_lock
 from billing.services.receivables import (
     Leg,
@@ -261,10 +261,7 @@ def invoice_void(*, invoice: Invoice, actor, reason: str = "") -> Invoice:
         invoice = invoice_lock(invoice)
         if invoice.status != InvoiceStatus.OPEN:
             raise ValidationError(_("Only open invoices can be voided."))
-        if (
-            InvoicePayment.objects.filter(invoice=invoice).exists()
-            or ReceivableEntry.objects.filter(invoice=invoice, kind=EntryKind.CREDIT_APPLIED).exists()
-        ):
+        if invoice_figures(invoice).paid > 0:  # a reversed payment no longer counts
             raise ValidationError(_("This invoice has payments, so it cannot be voided. Issue a credit note instead."))
         if CreditNote.objects.filter(invoice=invoice).exists():
             # Voiding would leave the issued credit notes crediting an invoice that no longer counts.

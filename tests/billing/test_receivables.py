@@ -18,6 +18,7 @@ from billing.services.invoice_payments import (
     invoice_apply_credit,
     invoice_mark_uncollectible,
     invoice_record_payment,
+    invoice_void,
     payment_reverse,
 )
 from billing.services.receivables import customer_credit_add
@@ -281,3 +282,17 @@ def test_another_tenants_payment_cannot_be_reversed(invoice, admin_user, tenant_
     client = Client(HTTP_HOST="bravo.localhost")
     client.force_login(other)
     assert client.get(f"/billing/payments/{payment.pk}/reverse/").status_code == 404
+
+
+def test_an_invoice_whose_only_payment_was_reversed_can_be_voided(invoice, admin_user):
+    payment = pay(invoice, "50.00", admin_user)
+    payment_reverse(payment=payment, reason="Wrong customer", actor=admin_user)
+    invoice_void(invoice=invoice, actor=admin_user, reason="Duplicate")
+    invoice.refresh_from_db()
+    figures = invoice_figures(invoice)
+    assert (invoice.status, figures.written_off, figures.due, figures.status) == (
+        InvoiceStatus.VOID,
+        Decimal("282.88"),
+        0,
+        "void",
+    )
