@@ -29,7 +29,7 @@ from billing.models import (
     NumberSeries,
     PaymentMethod,
 )
-from billing.selectors.receivables import account_for_buyer
+from billing.selectors.receivables import account_for_buyer, invoice_figures
 from billing.services.invoice_records import invoice_change_record, invoice_event_add  # noqa: F401 - re-exported
 from billing.services.numbering import number_take
 from billing.services.receivables import Leg, credit_spend, ledger_post
@@ -372,8 +372,11 @@ def invoice_send(*, invoice: Invoice, actor, recipients: list[str] | None = None
     if not to:
         raise ValidationError(_("Add a contact with an email address to send the invoice to."))
     resend = invoice.sent_at is not None
+    figures = invoice_figures(invoice)
+    # What the buyer still owes: credit applied at finalization or a payment made before sending lowers it.
+    received = figures.paid + figures.credited
     for address in to:
-        invoice_email_queue(invoice=invoice, to=address, template="invoice")
+        invoice_email_queue(invoice=invoice, to=address, template="invoice", amount_due=figures.due, received=received)
     if not resend:
         invoice.sent_at = timezone.now()
         invoice.save(update_fields=["sent_at"])

@@ -21,6 +21,7 @@ from billing.services.invoice_payments import (
     invoice_void,
     payment_reverse,
 )
+from billing.services.invoices import invoice_send
 from billing.services.receivables import customer_credit_add
 from commerce_hub.accounts.models import Role
 from commerce_hub.events.models import OutboxEvent
@@ -296,3 +297,15 @@ def test_an_invoice_whose_only_payment_was_reversed_can_be_voided(invoice, admin
         0,
         "void",
     )
+
+
+def test_the_invoice_email_says_what_is_left_to_pay_after_credit(invoice, admin_user):
+    from commerce_hub.events.models import OutgoingEmail
+
+    customer_credit_add(
+        account=invoice_account(invoice), currency=EUR, amount=Decimal("40.00"), reason="Goodwill", actor=admin_user
+    )
+    second = finalized_make(actor=admin_user, company=invoice.company, contacts=list(invoice.contacts.all()))
+    invoice_send(invoice=second, actor=admin_user)
+    email = OutgoingEmail.objects.filter(subject__contains=second.number).get()
+    assert "€40.00 of it is paid or credited already; €202.00 is left to pay." in email.text
