@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from babel.numbers import NumberFormatError, parse_decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -20,7 +19,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from commerce_hub.money import current_locale
+from commerce_hub.numbers import parse_decimal_localized
 from commerce_hub.organization.models import COUNTRY_CHOICES
 from commerce_hub.text import is_id
 from commerce_hub.validators import registration_number_normalize, vat_number_normalize
@@ -141,20 +140,6 @@ def spec_map(object_type: str) -> dict[str, FieldSpec]:
 
 
 # --- parsing: text from a form, a CSV cell or an inline edit, into the value to store ---------------------------
-
-
-def parse_decimal_localized(raw: str) -> Decimal:
-    """'1.234,50' in Dutch, '1 234,50' in Norwegian, '1,234.50' in English; plain '1234.50' everywhere."""
-    text = raw.strip().replace("\u00a0", " ").replace("\u202f", " ")
-    if re.fullmatch(r"-?\d+(\.\d+)?", text):
-        return Decimal(text)
-    try:
-        value = parse_decimal(text.replace(" ", ""), locale=current_locale(), strict=True)
-    except (NumberFormatError, InvalidOperation) as exc:
-        raise ValidationError(_("“%(value)s” is not a number.") % {"value": raw}) from exc
-    if not value.is_finite():  # Babel reads "NaN" and "Infinity" as numbers
-        raise ValidationError(_("“%(value)s” is not a number.") % {"value": raw})
-    return value
 
 
 def parse_date_localized(raw: str) -> date:

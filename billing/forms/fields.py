@@ -1,5 +1,6 @@
 """Number fields that read the user's own notation ('1.234,50' in Dutch, '1 234,50' in Norwegian, '1,234.50' in
-English; plain '1234.50' everywhere) through crm.fields.parse_decimal_localized, and show stored values the same way.
+English; plain '1234.50' everywhere) through commerce_hub.numbers.parse_decimal_localized, and show stored values
+the same way.
 
 They only turn text into a Decimal; the services decide what is allowed (sign, decimals, size), so a form and a CSV
 import refuse the same values with the same messages.
@@ -14,7 +15,7 @@ from django import forms
 from django.utils.translation import gettext as _
 
 from commerce_hub.money import current_locale
-from crm.fields import parse_decimal_localized
+from commerce_hub.numbers import parse_decimal_localized
 
 
 def decimal_input(value, *, min_decimals: int = 0) -> str:

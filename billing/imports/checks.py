@@ -19,7 +19,7 @@ from billing.models import Product, TaxRate
 from billing.models.choices import Frequency, PricingModel
 from billing.selectors.products import folder_paths
 from billing.services.products import ComponentInput, PriceInput, ProductInput, TierInput, product_values_errors
-from crm.fields import parse_decimal_localized
+from commerce_hub.numbers import parse_decimal_localized
 
 _OPEN_ENDS = {"", OPEN_END, "∞", "+"}
 

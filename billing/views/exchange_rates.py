@@ -16,9 +16,9 @@ from billing.selectors.exchange_rates import exchange_rate_list, rate_text
 from billing.services.exchange_rates import exchange_rate_create, exchange_rate_delete, exchange_rate_update
 from commerce_hub.access import get_for_user, require_perm
 from commerce_hub.forms import form_add_errors
+from commerce_hub.numbers import parse_decimal_localized
 from commerce_hub.organization.models import CURRENCY_CHOICES
 from commerce_hub.organization.selectors import organization_profile_cached
-from crm.fields import parse_decimal_localized
 
 PERM = "accounts.manage_settings"
 _L = gettext_lazy
