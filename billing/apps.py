@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+READERS = ("sales", "finance", "read_only")
 
 
 class BillingConfig(AppConfig):
@@ -32,3 +35,95 @@ class BillingConfig(AppConfig):
         from billing.panels import register_invoice_panels
 
         register_invoice_panels()
+
+        from billing import line_item_owners
+        from billing.editor import register_owner_kind
+
+        register_owner_kind(line_item_owners.DEAL)
+        register_owner_kind(line_item_owners.INVOICE)
+
+        from billing.deletion_guards import register_deletion_guards
+
+        register_deletion_guards()
+
+        self._register_platform_parts()
+
+    def _register_platform_parts(self):
+        from commerce_hub import registry
+
+        registry.register_permissions(
+            "billing",
+            [
+                ("view_products", "View the product library", READERS),
+                ("manage_products", "Create and edit products and folders", ("finance",)),
+                ("view_quotes", "View quotes", READERS),
+                ("edit_quotes", "Create and edit quotes", ("sales",)),
+                ("view_invoices", "View invoices", READERS),
+                ("create_invoices", "Create invoices", ("finance",)),
+                ("edit_invoices", "Edit, finalize and void invoices", ("finance",)),
+                ("create_custom_line_items", "Create custom line items", ("sales", "finance")),
+                # Payments recorded by hand on an invoice, and payment links, are billing's; processors are payments'.
+                ("view_payments", "View payments and payouts", READERS),
+                ("manage_payments", "Record and manage payments", ("finance",)),
+                ("view_subscriptions", "View subscriptions", READERS),
+                ("manage_subscriptions", "Manage subscriptions", ("finance",)),
+                ("view_reports", "View reports", READERS),
+            ],
+        )
+
+        registry.register_queue("billing", routes=["billing.*"])
+        # Overdue flags, payment reminders and late fees; idempotent, so hourly catches up after any outage.
+        registry.register_beat("billing-invoices-daily", task="billing.invoices_daily_all_tenants", schedule=3600.0)
+
+        # Modules of billing whose pages come later show an empty state until then.
+        placeholders = {
+            "quotes": (
+                _("Quotes"),
+                "accounts.view_quotes",
+                _("No quotes yet"),
+                _("Quotes you build from deals appear here."),
+            ),
+            "payment-links": (
+                _("Payment links"),
+                "accounts.view_payments",
+                _("No payment links yet"),
+                _("Payment links you share with buyers appear here."),
+            ),
+            "subscriptions": (
+                _("Subscriptions"),
+                "accounts.view_subscriptions",
+                _("No subscriptions yet"),
+                _("Recurring billing you set up appears here."),
+            ),
+            "reports": (
+                _("Reports"),
+                "accounts.view_reports",
+                _("No reports yet"),
+                _("Revenue reports appear here once invoices and payments exist."),
+            ),
+        }
+        for slug, (title, permission, empty_title, empty_text) in placeholders.items():
+            registry.register_placeholder_page(
+                slug=slug, title=title, permission=permission, empty_title=empty_title, empty_text=empty_text
+            )
+
+        registry.register_nav_section(key="commerce", label=_("Commerce"), order=20)
+        registry.register_nav_section(key="insights", label=_("Insights"), order=30)
+        for key, label, url_name, permission, order in [
+            ("products", _("Products"), "billing:product_list", "accounts.view_products", 10),
+            ("quotes", _("Quotes"), "module_quotes", "accounts.view_quotes", 20),
+            ("invoices", _("Invoices"), "billing:invoice_list", "accounts.view_invoices", 30),
+            ("payment-links", _("Payment links"), "module_payment_links", "accounts.view_payments", 40),
+            ("subscriptions", _("Subscriptions"), "module_subscriptions", "accounts.view_subscriptions", 50),
+        ]:
+            registry.register_nav_entry(
+                key=key, label=label, section="commerce", order=order, url_name=url_name, permission=permission
+            )
+        registry.register_nav_entry(
+            key="reports",
+            label=_("Reports"),
+            section="insights",
+            order=10,
+            url_name="module_reports",
+            permission="accounts.view_reports",
+        )

@@ -2,9 +2,9 @@
 (LineItem, DocumentAdjustment, TaxRate) and the pricing engine's inputs. Nothing here computes money; the engine
 does (billing.pricing).
 
-A document kind (deals now; quotes, invoices, payment links and subscriptions later) joins the editor with an
-OwnerKind: its model, the LineItem / DocumentAdjustment column that points at it, the permissions to view and to
-edit its lines, its page, and the currency its lines are in.
+A document kind (deals and invoices now; quotes, payment links and subscriptions later) joins the editor by
+registering an OwnerKind: its model, the LineItem / DocumentAdjustment column that points at it, the permissions to
+view and to edit its lines, its page, and the currency its lines are in.
 """
 
 from __future__ import annotations
@@ -14,13 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Model, QuerySet
-from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from billing import pricing
-from billing.models import DocumentAdjustment, Invoice, LineItem
+from billing.models import DocumentAdjustment, LineItem
 from commerce_hub.organization.selectors import organization_profile_cached
-from crm.models import Deal
 
 
 @dataclass(frozen=True)
@@ -77,44 +74,26 @@ def company_currency() -> str:
     return organization_profile_cached().default_currency or "EUR"
 
 
-def deal_currency(deal: Deal) -> str:
-    """The deal's currency sets its lines' currency; a deal without one uses the company's default currency."""
-    return str(deal.amount_currency or "") or company_currency()
+# Owner kinds by name. Each document kind registers itself from billing's AppConfig (billing/line_item_owners.py);
+# a later app (quotes, subscriptions) registers its own, and the editor's views and URLs serve it unchanged.
+_owner_kinds: dict[str, OwnerKind] = {}
 
 
-OWNER_KINDS: dict[str, OwnerKind] = {
-    "deal": OwnerKind(
-        kind="deal",
-        model=Deal,
-        column="deal",
-        view_perm="accounts.view_crm",
-        edit_perm="accounts.edit_crm",
-        detail_url=lambda deal: reverse("crm:deal_detail", args=[deal.pk]),
-        title=lambda deal: deal.name,
-        currency=deal_currency,
-        active_nav="deals",
-    ),
-    "invoice": OwnerKind(
-        kind="invoice",
-        model=Invoice,
-        column="invoice",
-        view_perm="accounts.view_invoices",
-        edit_perm="accounts.edit_invoices",
-        detail_url=lambda invoice: reverse("billing:invoice_detail", args=[invoice.pk]),
-        title=lambda invoice: str(invoice),
-        currency=lambda invoice: invoice.currency,
-        locked_reason=lambda invoice: (
-            ""
-            if invoice.status == "draft"
-            else _("Invoice %(number)s is finalized: its lines cannot change.") % {"number": invoice.number}
-        ),
-        active_nav="invoices",
-    ),
-}
+def register_owner_kind(kind: OwnerKind) -> None:
+    _owner_kinds[kind.kind] = kind
+
+
+def owner_kind_get(kind: str) -> OwnerKind:
+    """The registered kind; KeyError for a name nobody registered."""
+    return _owner_kinds[kind]
+
+
+def owner_kinds() -> dict[str, OwnerKind]:
+    return dict(_owner_kinds)
 
 
 def owner_for(kind: str, obj: Model) -> LineOwner:
-    owner_kind = OWNER_KINDS[kind]
+    owner_kind = owner_kind_get(kind)
     return LineOwner(kind=owner_kind, obj=obj, currency=owner_kind.currency(obj))
 
 

@@ -78,27 +78,61 @@ def enqueue_for_every_tenant(task) -> int:
 app = CeleryApp("commerce_hub", task_cls=CommerceHubTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # One queue per workload, so a slow sync never holds up an email. A prefix keeps a test run's queues apart
-# from a `make run` worker that shares the same Redis.
+# from a `make run` worker that shares the same Redis. Apps register their queues, routes and periodic jobs from
+# their AppConfig (commerce_hub.registry); the platform registers its own in CommerceHubConfig.ready.
 QUEUE_PREFIX = os.environ.get("CELERY_QUEUE_PREFIX", "")
-QUEUES = ("default", "events", "email", "billing", "payments", "webhooks", "sync")
 app.conf.task_default_queue = QUEUE_PREFIX + "default"
-app.conf.task_routes = {
-    pattern: {"queue": QUEUE_PREFIX + queue}
-    for pattern, queue in [
-        ("commerce_hub.mail.*", "email"),
-        ("commerce_hub.events.*", "events"),
-        ("billing.*", "billing"),
-        ("payments.webhooks.*", "webhooks"),
-        ("payments.*", "payments"),
-        ("integrations.*", "sync"),
+
+
+def queue_names() -> tuple[str, ...]:
+    """Every registered queue, without the prefix. Needs the apps loaded (django.setup())."""
+    from commerce_hub.registry import registered_queues
+
+    return tuple(spec.name for spec in registered_queues())
+
+
+def route_for_task(name, args, kwargs, options, task=None, **kw):
+    """The queue a task goes to, read from the registry when the task is sent (the apps are loaded by then).
+    The longest matching pattern wins, so "payments.webhooks.*" beats "payments.*" whichever app registered first."""
+    from fnmatch import fnmatchcase
+
+    from commerce_hub.registry import registered_queues
+
+    matches = [
+        (len(pattern), spec.name)
+        for spec in registered_queues()
+        for pattern in spec.routes
+        if fnmatchcase(name, pattern)
     ]
-}
-app.conf.beat_schedule = {
-    "events-sweep-all-tenants": {"task": "commerce_hub.events.sweep_all_tenants", "schedule": 60.0},
-    "tenancy-spare-pool": {"task": "commerce_hub.tenancy.spare_pool_refill", "schedule": 300.0},
-    # Overdue flags, payment reminders and late fees; idempotent, so hourly catches up after any outage.
-    "billing-invoices-daily": {"task": "billing.invoices_daily_all_tenants", "schedule": 3600.0},
-}
+    return {"queue": QUEUE_PREFIX + max(matches)[1]} if matches else None
+
+
+app.conf.task_routes = (route_for_task,)
+
+
+@signals.import_modules.connect(sender=app)
+def _configure_from_registry(**_kwargs):
+    # A worker or beat process: Celery's Django fixup has run django.setup() (its receiver was connected first, when
+    # the app was created), so every AppConfig has registered. The worker consumes every registered queue unless -Q
+    # narrows it; beat runs every registered job.
+    from kombu import Exchange, Queue
+
+    from commerce_hub.registry import registered_beat
+
+    # Each queue on its own direct exchange and routing key, as Celery creates a missing queue: without them every
+    # queue would bind to the default exchange and key, and each message would land in all of them.
+    names = [QUEUE_PREFIX + name for name in queue_names()]
+    app.conf.task_queues = [Queue(name, Exchange(name, type="direct"), routing_key=name) for name in names]
+    app.conf.beat_schedule = registered_beat()
+
+
+def __getattr__(name):
+    # `QUEUES` stays importable for callers that started from the old constant; it is computed from the registry.
+    if name == "QUEUES":
+        return queue_names()
+    raise AttributeError(name)
+
+
 app.autodiscover_tasks()
 
 

@@ -2,7 +2,8 @@ from django.conf import settings
 
 
 def shell(request):
-    """What the app shell needs on every page: the tenant's name and branding, and the languages."""
+    """What the app shell needs on every page: the tenant's name and branding, the languages, and the menu the apps
+    registered (commerce_hub.registry)."""
     tenant = getattr(request, "tenant", None)
     is_tenant = tenant is not None and tenant.schema_name != "public"
     context = {"languages": settings.LANGUAGES, "is_tenant_site": is_tenant}
@@ -11,4 +12,13 @@ def shell(request):
 
         context["organization"] = organization_profile_cached()
         context["tenant_name"] = tenant.name
+        # A callable: the template calls it only on pages that draw the menu, so other pages never load the user.
+        context["nav_groups"] = lambda: _nav(request)
     return context
+
+
+def _nav(request):
+    from commerce_hub.registry import nav_for
+
+    user = getattr(request, "user", None)
+    return nav_for(user) if user is not None and user.is_authenticated else []

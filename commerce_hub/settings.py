@@ -72,6 +72,8 @@ TENANT_APPS = [
     "commerce_hub.organization",
     "crm",
     "billing",
+    "payments",
+    "integrations",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.urls import include, path
 
 from commerce_hub import views
+from commerce_hub.registry import placeholder_pages
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,7 +14,7 @@ urlpatterns = [
     path("language/", views.language_set, name="language_set"),
     *[
         path(f"{module}/", views.module_index, {"module": module}, name=f"module_{module.replace('-', '_')}")
-        for module in views.MODULES
+        for module in placeholder_pages()
     ],
 ]
 

@@ -3,45 +3,11 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from commerce_hub.access import require_perm
 from commerce_hub.dashboard import widgets_for
-
-# Commerce modules and their empty states. Each module's own app replaces its entry with real pages.
-MODULES = {
-    "quotes": (
-        _("Quotes"),
-        "accounts.view_quotes",
-        _("No quotes yet"),
-        _("Quotes you build from deals appear here."),
-    ),
-    "payment-links": (
-        _("Payment links"),
-        "accounts.view_payments",
-        _("No payment links yet"),
-        _("Payment links you share with buyers appear here."),
-    ),
-    "subscriptions": (
-        _("Subscriptions"),
-        "accounts.view_subscriptions",
-        _("No subscriptions yet"),
-        _("Recurring billing you set up appears here."),
-    ),
-    "payments": (
-        _("Payments"),
-        "accounts.view_payments",
-        _("No payments yet"),
-        _("Payments from buyers and recorded payments appear here."),
-    ),
-    "reports": (
-        _("Reports"),
-        "accounts.view_reports",
-        _("No reports yet"),
-        _("Revenue reports appear here once invoices and payments exist."),
-    ),
-}
+from commerce_hub.registry import placeholder_pages
 
 
 @require_perm()
@@ -50,17 +16,18 @@ def home(request):
 
 
 def module_index(request, module: str):
-    title, perm, empty_title, empty_text = MODULES[module]
+    """The empty state of a module an app registered before its pages exist (commerce_hub.registry)."""
+    page = placeholder_pages()[module]
 
-    @require_perm(perm)
+    @require_perm(page.permission)
     def view(request):
         return render(
             request,
             "module_empty.html",
             {
-                "title": title,
-                "empty_title": empty_title,
-                "empty_text": empty_text,
+                "title": page.title,
+                "empty_title": page.empty_title,
+                "empty_text": page.empty_text,
                 "active_nav": module,
             },
         )

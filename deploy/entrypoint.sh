@@ -72,7 +72,8 @@ case "$cmd" in
             --worker-tmp-dir /dev/shm "$@"
         ;;
     worker)
-        exec celery -A commerce_hub worker -Q default,events,email,billing,payments,webhooks,sync "$@"
+        # Without -Q a worker consumes every queue the apps register (commerce_hub.registry); pass -Q to narrow it.
+        exec celery -A commerce_hub worker "$@"
         ;;
     beat)
         exec celery -A commerce_hub beat --schedule /data/celerybeat-schedule "$@"

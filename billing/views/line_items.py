@@ -15,14 +15,15 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from djmoney.money import Money
 
-from billing.editor import OWNER_KINDS, LineOwner, owner_for
+from billing.editor import LineOwner, owner_for, owner_kinds
 from billing.forms.fields import LocalizedDecimalField
 from billing.models import LineItem
 from billing.models.choices import AdjustmentKind, BillingStart, Frequency
@@ -171,7 +172,9 @@ def _form_errors(form: forms.Form, exc: ValidationError) -> None:
 
 
 def _owner(request, owner_kind: str, owner_pk: int, *, edit: bool) -> LineOwner:
-    kind = OWNER_KINDS[owner_kind]
+    kind = owner_kinds().get(owner_kind)
+    if kind is None:
+        raise Http404
     obj = get_for_user(request.user, kind.model.objects.all(), kind.edit_perm if edit else kind.view_perm, pk=owner_pk)
     reason = kind.locked_reason(obj) if edit else ""
     if reason:  # a finalized invoice: the services refuse it too, under the document's row lock
@@ -607,7 +610,7 @@ def line_save(request, owner_kind: str, owner_pk: int):
     if request.method == "POST":
         if request.POST.get("update") == "yes":
             try:
-                expected = Decimal(request.POST.get("expected", ""))
+                expected = Money(Decimal(request.POST.get("expected", "")), owner.currency)
             except (InvalidOperation, ValueError):
                 expected = None
             try:

@@ -1,7 +1,46 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AccountsConfig(AppConfig):
     name = "commerce_hub.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self):
+        from commerce_hub.accounts.roles import PLATFORM_PERMISSIONS
+        from commerce_hub.registry import register_permissions
+
+        register_permissions("accounts", PLATFORM_PERMISSIONS)
+        post_migrate.connect(permissions_sync, sender=self, dispatch_uid="accounts.permissions_sync")
+
+
+def permissions_sync(*, using="default", apps=None, **_kwargs):
+    """Create the permission row of every registered permission on the Capability model, in the schema just migrated.
+
+    Django creates the rows a model declares in Meta.permissions; the apps' permissions are registered at runtime,
+    so they are created here, after every migrate of every schema (the tenant template included, which new tenants
+    are cloned from). Labels follow the code."""
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    from commerce_hub.accounts.models import Capability
+    from commerce_hub.accounts.roles import all_permissions
+
+    # The content type cache is per database alias, not per schema: each schema has its own rows.
+    ContentType.objects.clear_cache()
+    content_type = ContentType.objects.db_manager(using).get_for_model(Capability, for_concrete_model=False)
+    wanted = dict(all_permissions())
+    existing = dict(
+        Permission.objects.using(using)
+        .filter(content_type=content_type, codename__in=wanted)
+        .values_list("codename", "name")
+    )
+    missing = [code for code in wanted if code not in existing]
+    Permission.objects.using(using).bulk_create(
+        [Permission(content_type=content_type, codename=code, name=wanted[code]) for code in missing]
+    )
+    for code, name in wanted.items():
+        if code in existing and existing[code] != name:
+            Permission.objects.using(using).filter(content_type=content_type, codename=code).update(name=name)
+    ContentType.objects.clear_cache()

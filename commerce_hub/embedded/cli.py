@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-from commerce_hub.celery import QUEUES
 from commerce_hub.embedded.services import ServiceError, ensure_services, port_is_free
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -88,7 +87,8 @@ def run(port: int) -> int:
         celery = [PYTHON, "-m", "celery", "-A", "commerce_hub"]
         commands = [
             [PYTHON, "manage.py", "runserver", f"0.0.0.0:{port}"],
-            [*celery, "worker", "-Q", ",".join(QUEUES), "--concurrency", "2", "--loglevel", "INFO"],
+            # Consumes every queue the apps register (commerce_hub.registry).
+            [*celery, "worker", "--concurrency", "2", "--loglevel", "INFO"],
             [*celery, "beat", "--loglevel", "INFO", "--schedule", str(DATA_DIR / "celerybeat-schedule")],
         ]
         for command in commands:

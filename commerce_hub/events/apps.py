@@ -10,3 +10,8 @@ class EventsConfig(AppConfig):
     def ready(self):
         # Each app registers its handlers in <app>/handlers.py.
         autodiscover_modules("handlers")
+
+        from commerce_hub import registry
+
+        registry.register_queue("events", routes=["commerce_hub.events.*"])
+        registry.register_beat("events-sweep-all-tenants", task="commerce_hub.events.sweep_all_tenants", schedule=60.0)

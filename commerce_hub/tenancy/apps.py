@@ -5,3 +5,8 @@ class TenancyConfig(AppConfig):
     name = "commerce_hub.tenancy"
     label = "tenancy"
     verbose_name = "Tenancy"
+
+    def ready(self):
+        from commerce_hub import registry
+
+        registry.register_beat("tenancy-spare-pool", task="commerce_hub.tenancy.spare_pool_refill", schedule=300.0)

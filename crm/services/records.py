@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from commerce_hub.accounts.services.audit import audit_record
 from commerce_hub.events.services import event_emit
+from crm.deletion import deletion_check
 from crm.fields import FieldSpec, parse_value, spec_map
 from crm.models import Company, Contact, Deal, DealStageChange, Stage
 
@@ -162,6 +163,8 @@ def deal_move_stage(*, deal: Deal, stage_id: int, actor) -> Deal:
 def record_delete(*, record: Model, actor) -> None:
     object_type = object_type_of(record)
     with transaction.atomic():
+        # Apps above the CRM keep records their documents need (a finalized invoice's buyer): crm.deletion.
+        deletion_check(object_type=object_type, ids=[record.pk])
         audit_record(actor=actor, action=f"{object_type}.deleted", obj=record)
         event_emit(name=f"{object_type}.deleted", payload={"id": record.pk})
         record.delete()
@@ -213,6 +216,7 @@ def records_bulk_delete(*, object_type: str, ids: list[int], actor) -> int:
     model = MODELS[object_type]
     with transaction.atomic():
         qs = model.objects.filter(pk__in=ids)
+        deletion_check(object_type=object_type, ids=ids)
         count = qs.count()
         audit_record(
             actor=actor,

@@ -161,8 +161,13 @@ def bulk_action(request, plural: str):
                     "records": model.objects.filter(pk__in=ids)[:20],
                 },
             )
-        count = record_services.records_bulk_delete(object_type=object_type, ids=ids, actor=request.user)
-        messages.success(request, _("%(count)d records deleted.") % {"count": count})
+        try:
+            count = record_services.records_bulk_delete(object_type=object_type, ids=ids, actor=request.user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("%(count)d records deleted.") % {"count": count})
         return redirect(back)
     try:
         count = record_services.records_bulk_update(

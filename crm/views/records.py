@@ -305,6 +305,10 @@ def record_delete_view(request, object_type: str, pk: int):
         except ProtectedError:
             messages.error(request, _("“%(name)s” is used by other documents and cannot be deleted.") % {"name": title})
             return redirect(detail_url(object_type, pk))
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return redirect(detail_url(object_type, pk))
         messages.success(request, _("“%(name)s” deleted.") % {"name": title})
         return redirect(f"crm:{object_type}_list")
     headings = {
