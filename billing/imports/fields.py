@@ -38,8 +38,8 @@ FIXED_COLUMNS = [
 # Import only: one price in the currency of the row, for files that have a "price" and a "currency" column.
 PAIR_COLUMNS = [("unit_price", _("Unit price"), False), ("currency", _("Currency"), False)]
 
-# Header names people use besides the keys and labels (English, Dutch, Norwegian), compared like crm.imports.mapping
-# compares them: lowercased, letters and digits only.
+# Header names people use besides the keys and labels (English, Dutch, Norwegian), compared like
+# commerce_hub.imports.mapping compares them: lowercased, letters and digits only.
 SYNONYMS = {
     "sku": ["code", "product code", "item code", "article number", "artikelnummer", "artikelcode", "varenummer"],
     "name": ["product", "product name", "productnaam", "naam", "produkt", "produktnavn", "navn", "title"],
@@ -61,7 +61,7 @@ def currency_columns(currencies) -> list[str]:
 
 
 def import_specs() -> list[FieldSpec]:
-    """What a CSV column can fill, as FieldSpecs, so crm.imports' mapping guess, form and checks work unchanged."""
+    """What a CSV column can fill, as FieldSpecs, so the import pipeline's mapping guess and form read them."""
     specs = [FieldSpec(key=key, label=label, type="text", attr=key, required=req) for key, label, req in FIXED_COLUMNS]
     specs += [FieldSpec(key=key, label=label, type="text", attr=key) for key, label, _req in PAIR_COLUMNS]
     for currency in settings.CURRENCIES:

@@ -14,18 +14,18 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from billing.imports import PREVIEW_ROWS, SYNC_ROWS
+from billing.imports import SYNC_ROWS
 from billing.imports import jobs as import_jobs
 from billing.imports.fields import import_specs
 from billing.models import ProductImportJob
 from commerce_hub.access import get_for_user, require_perm
+from commerce_hub.imports import MAX_ROWS, PREVIEW_ROWS
+from commerce_hub.imports.forms import ImportMappingForm, ImportUploadForm
+from commerce_hub.imports.mapping import importable_specs
 from commerce_hub.money import number_format
 from commerce_hub.organization.selectors import organization_profile_cached
 from commerce_hub.pagination import keyset_page
 from commerce_hub.text import csv_safe
-from crm.imports import MAX_ROWS
-from crm.imports.forms import ImportMappingForm, ImportUploadForm
-from crm.imports.mapping import importable_specs
 
 PERM = "accounts.manage_products"
 ERRORS_SHOWN = 200
@@ -102,9 +102,7 @@ def import_mapping(request, pk: int):
         try:
             import_jobs.product_import_map(job=job, mapping=form.mapping(), actor=request.user)
         except ValidationError as exc:
-            by_key = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-            for key, errors in by_key.items():
-                form.add_error(None if key == "__all__" else form.field_for_header(key), errors)
+            form.add_service_errors(exc)
         else:
             return redirect("billing:product_import_detail", pk=job.pk)
     preview = import_jobs.product_import_preview(job=job, mapping=form.mapping())

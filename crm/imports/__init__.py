@@ -1,7 +1,6 @@
-"""CSV import of companies, contacts and deals: reading the file, mapping its columns to fields, checking every
-row, and writing the rows that pass. The flow and its states live in crm.services.imports."""
+"""CSV import of companies, contacts and deals: the CRM's header names (mapping), row checks and record writer,
+plugged into the shared import pipeline (commerce_hub.imports) by crm.services.imports."""
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_ROWS = 200_000
-BATCH_SIZE = 500
-PREVIEW_ROWS = 5
+from commerce_hub.imports import BATCH_SIZE, MAX_FILE_BYTES, MAX_ROWS, PREVIEW_ROWS
+
+__all__ = ["BATCH_SIZE", "MAX_FILE_BYTES", "MAX_ROWS", "PREVIEW_ROWS"]

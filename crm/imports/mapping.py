@@ -1,12 +1,8 @@
-"""Which CSV column fills which field: guessed from the header names, then corrected by the user."""
+"""The header names CSV files use for CRM fields; the guess itself is commerce_hub.imports.mapping's."""
 
 from __future__ import annotations
 
-import re
-
-from django.utils import translation
-from django.utils.translation import gettext as _
-
+from commerce_hub.imports.mapping import mapping_guess as _guess
 from crm.fields import FieldSpec
 
 # Header names people use for a field besides its own key and label (English, Dutch, Norwegian), as they appear in
@@ -52,79 +48,6 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
 }
 
 
-def normalize_header(text: str) -> str:
-    return re.sub(r"[^0-9a-zæøåäöüéèàç]", "", str(text).lower())
-
-
-def importable_specs(specs: list[FieldSpec]) -> list[FieldSpec]:
-    return [s for s in specs if s.editable]
-
-
-def _candidates(object_type: str, specs: list[FieldSpec]) -> dict[str, str]:
-    """Normalized header -> field key. Earlier sources win: keys and English labels, then translated labels,
-    then synonyms."""
-    found: dict[str, str] = {}
-
-    def add(text, key):
-        normalized = normalize_header(text)
-        if normalized:
-            found.setdefault(normalized, key)
-
-    for spec in specs:
-        add(spec.key, spec.key)
-        if spec.is_custom:
-            add(spec.property_key, spec.key)
-        with translation.override("en"):
-            add(str(spec.label), spec.key)
-    for language in ("nl", "nb"):
-        with translation.override(language):
-            for spec in specs:
-                add(str(spec.label), spec.key)
-    keys = {s.key for s in specs}
-    for key, words in SYNONYMS.get(object_type, {}).items():
-        if key in keys:
-            for word in words:
-                add(word, key)
-    return found
-
-
 def mapping_guess(*, object_type: str, specs: list[FieldSpec], headers: list[str]) -> dict[str, str]:
-    """CSV header -> field key ("" = ignore). A field is filled from the first column that matches it."""
-    candidates = _candidates(object_type, importable_specs(specs))
-    mapping, used = {}, set()
-    for header in headers:
-        if not header:
-            continue
-        key = candidates.get(normalize_header(header), "")
-        if key in used:
-            key = ""
-        mapping[header] = key
-        if key:
-            used.add(key)
-    return mapping
-
-
-def mapping_errors(*, specs: list[FieldSpec], headers: list[str], mapping: dict[str, str]) -> dict[str | None, list]:
-    """Errors keyed by CSV header, or None for the mapping as a whole."""
-    by_key = {s.key: s for s in importable_specs(specs)}
-    errors: dict[str | None, list] = {}
-    taken: dict[str, str] = {}
-    for header in headers:
-        key = mapping.get(header, "")
-        if not header or not key:
-            continue
-        if key not in by_key:
-            errors.setdefault(header, []).append(_("Choose a field from the list."))
-        elif key in taken:
-            errors.setdefault(header, []).append(
-                _("“%(field)s” is already filled from the column “%(column)s”.")
-                % {"field": by_key[key].label, "column": taken[key]}
-            )
-        else:
-            taken[key] = header
-    for spec in by_key.values():
-        if spec.required and spec.key not in taken:
-            errors.setdefault(None, []).append(
-                _("Choose a column for “%(field)s”; every row needs one.") % {"field": spec.label}
-            )
-    return errors
+    """CSV header -> field key ("" = ignore), with the header names people use for this kind of record."""
+    return _guess(specs=specs, headers=headers, synonyms=SYNONYMS.get(object_type, {}))

@@ -11,8 +11,10 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from commerce_hub.events.services import event_emit
+from commerce_hub.imports.pipeline import ImportRefused, RowWriter
 from crm.fields import FieldSpec, spec_map
 from crm.imports.checks import RowResult
 from crm.models import Company, Contact, Deal, DealStageChange, Stage
@@ -20,7 +22,7 @@ from crm.models import Company, Contact, Deal, DealStageChange, Stage
 MODELS: dict[str, type[Model]] = {"company": Company, "contact": Contact, "deal": Deal}
 
 
-class RecordWriter:
+class RecordWriter(RowWriter):
     def __init__(self, *, object_type: str, actor, job_id: int):
         self.object_type = object_type
         self.model = MODELS[object_type]
@@ -54,7 +56,26 @@ class RecordWriter:
         record.created_at = record.updated_at = now
         return record
 
-    def write(self, results: list[RowResult]) -> list[int]:
+    def write(self, results: list[RowResult], *, skip_invalid: bool) -> int:
+        """Insert the rows of one batch. When a contact with one of these emails was saved after the batch was
+        checked: with skip_invalid, keep the rows that do not collide; without, refuse the whole import."""
+        try:
+            ids = self.insert(results)
+        except IntegrityError as exc:
+            if not skip_invalid:
+                raise ImportRefused(
+                    _(
+                        "Another contact was saved with an email from this file while it was imported. Nothing was "
+                        "written; validate the file again."
+                    )
+                ) from exc
+            ids, failed = self.write_each(results)
+            for result in failed:
+                result.error("email", _("Another contact already uses this email."))
+        self.emit(ids)
+        return len(ids)
+
+    def insert(self, results: list[RowResult]) -> list[int]:
         """Insert the rows of one batch; raises IntegrityError (and writes nothing) if any of them collides."""
         now = timezone.now()
         records = [self.build(r.values, now) for r in results]
@@ -68,7 +89,7 @@ class RecordWriter:
         ids, failed = [], []
         for result in results:
             try:
-                ids += self.write([result])
+                ids += self.insert([result])
             except IntegrityError:
                 failed.append(result)
         return ids, failed

@@ -12,14 +12,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh
 
 from commerce_hub.access import get_for_user, require_perm
+from commerce_hub.imports.forms import ImportMappingForm, ImportUploadForm
+from commerce_hub.imports.mapping import importable_specs
 from commerce_hub.money import number_format
 from commerce_hub.pagination import keyset_page
 from commerce_hub.text import csv_safe
 from crm.fields import specs_for
 from crm.imports import MAX_ROWS, PREVIEW_ROWS
 from crm.imports import selectors as import_selectors
-from crm.imports.forms import ImportMappingForm, ImportUploadForm
-from crm.imports.mapping import importable_specs
 from crm.models import ImportJob, ObjectType
 from crm.services import imports as import_services
 
@@ -117,9 +117,7 @@ def import_mapping(request, pk: int):
         try:
             import_services.import_job_map(job=job, mapping=form.mapping(), actor=request.user)
         except ValidationError as exc:
-            by_key = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-            for key, errors in by_key.items():
-                form.add_error(None if key == "__all__" else form.field_for_header(key), errors)
+            form.add_service_errors(exc)
         else:
             return redirect("crm:import_detail", job.pk)
     preview = import_selectors.import_preview(job=job, specs=specs, mapping=form.mapping())

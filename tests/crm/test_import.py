@@ -408,13 +408,13 @@ def test_unusable_files_are_refused_with_a_clear_message(admin_client, name, con
 
 
 def test_files_over_the_size_and_row_limits_are_refused(admin_client, monkeypatch):
-    monkeypatch.setattr("crm.imports.reader.MAX_FILE_BYTES", 40)
+    monkeypatch.setattr("commerce_hub.imports.reader.MAX_FILE_BYTES", 40)
     response = upload(admin_client, "contact", "First name,Email\n" + "Ann,ann@example.com\n" * 2)
     assert response.context["form"].errors["file"] == [
         "The file is larger than 20 MB. Split it into smaller files and import each one."
     ]
-    monkeypatch.setattr("crm.imports.reader.MAX_FILE_BYTES", 20 * 1024 * 1024)
-    monkeypatch.setattr("crm.imports.reader.MAX_ROWS", 2)
+    monkeypatch.setattr("commerce_hub.imports.reader.MAX_FILE_BYTES", 20 * 1024 * 1024)
+    monkeypatch.setattr("commerce_hub.imports.reader.MAX_ROWS", 2)
     response = upload(admin_client, "contact", "First name,Email\n" + "Ann,ann@example.com\n" * 3)
     assert response.context["form"].errors["file"] == [
         "The file has more than 2 rows. Split it into smaller files and import each one."

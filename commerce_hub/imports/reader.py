@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from commerce_hub.imports import MAX_FILE_BYTES, MAX_ROWS
 from commerce_hub.money import number_format
-from crm.imports import MAX_FILE_BYTES, MAX_ROWS
 
 DELIMITERS = (",", ";", "\t")
 ALLOWED_SUFFIXES = (".csv", ".txt")

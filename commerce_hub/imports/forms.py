@@ -1,8 +1,8 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from crm.fields import FieldSpec
-from crm.imports.mapping import importable_specs
+from commerce_hub.imports.mapping import importable_specs
 
 
 class ImportUploadForm(forms.Form):
@@ -16,7 +16,7 @@ class ImportUploadForm(forms.Form):
 class ImportMappingForm(forms.Form):
     """One select per CSV column: the field it fills, or nothing."""
 
-    def __init__(self, data=None, *, headers: list[str], specs: list[FieldSpec], initial_mapping: dict[str, str]):
+    def __init__(self, data=None, *, headers: list[str], specs: list, initial_mapping: dict[str, str]):
         super().__init__(data)
         choices = [("", _("Don't import"))] + [
             (s.key, f"{s.label} *" if s.required else s.label) for s in importable_specs(specs)
@@ -33,6 +33,12 @@ class ImportMappingForm(forms.Form):
 
     def field_for_header(self, header: str) -> str | None:
         return next((name for name, h in self.columns.items() if h == header), None)
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        """A mapping's errors next to the select of the column they are about; the mapping's own on top."""
+        by_key = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        for key, messages in by_key.items():
+            self.add_error(None if key == "__all__" else self.field_for_header(key), messages)
 
     def mapping(self) -> dict[str, str]:
         """The mapping as chosen; on an unbound form, the initial one."""
