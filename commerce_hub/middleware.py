@@ -3,23 +3,12 @@ import re
 import uuid
 import zoneinfo
 
-from django.conf import settings
 from django.utils import timezone, translation
 
 from commerce_hub import request_context
+from commerce_hub.request_context import client_ip
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-
-
-def client_ip(request) -> str | None:
-    # Behind a proxy, set TRUSTED_PROXY_COUNT so the right X-Forwarded-For hop is used; never trust it otherwise.
-    hops = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if hops and forwarded:
-        parts = [p.strip() for p in forwarded.split(",") if p.strip()]
-        if len(parts) >= hops:
-            return parts[-hops]
-    return request.META.get("REMOTE_ADDR") or None
 
 
 class RequestIdMiddleware:

@@ -3,6 +3,8 @@
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from django.conf import settings
+
 
 @dataclass(frozen=True)
 class RequestContext:
@@ -24,3 +26,16 @@ def set_current(ctx: RequestContext):
 
 def reset(token) -> None:
     _current.reset(token)
+
+
+def client_ip(request) -> str | None:
+    """The address the request came from. Here, not in the middleware, so views need not import the middleware
+    (which reads the organization's timezone)."""
+    # Behind a proxy, set TRUSTED_PROXY_COUNT so the right X-Forwarded-For hop is used; never trust it otherwise.
+    hops = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if hops and forwarded:
+        parts = [p.strip() for p in forwarded.split(",") if p.strip()]
+        if len(parts) >= hops:
+            return parts[-hops]
+    return request.META.get("REMOTE_ADDR") or None

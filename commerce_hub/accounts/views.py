@@ -24,8 +24,8 @@ from commerce_hub.accounts.services import users as user_services
 from commerce_hub.accounts.services.audit import audit_record
 from commerce_hub.accounts.throttle import login_attempt_reserve, login_clear_failures
 from commerce_hub.forms import form_add_errors
-from commerce_hub.middleware import client_ip
 from commerce_hub.pagination import keyset_page
+from commerce_hub.request_context import client_ip
 
 
 @require_http_methods(["GET", "POST"])
@@ -68,7 +68,7 @@ def logout_view(request):
 
 def welcome(request, token: str):
     """The one-time link a new tenant's admin lands on right after signup."""
-    from commerce_hub.tenancy.services import welcome_token_user
+    from commerce_hub.accounts.services.welcome import welcome_token_user
 
     user = welcome_token_user(token)
     if user is None:

@@ -7,22 +7,22 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, get_tenant_base_schema, quote_schema_name, schema_context
 
+from commerce_hub.accounts.services.welcome import welcome_token_make
 from commerce_hub.tenancy.models import Domain, Tenant
 
 RESERVED_SUBDOMAINS = frozenset(
     {"www", "public", "admin", "api", "static", "media", "mail", "smtp", "app", "help", "status", "template"}
 )
 SUBDOMAIN_MAX_LENGTH = 40
+# The Celery task that tops up the pool of spare schemas (commerce_hub.tenancy.tasks).
+SPARE_POOL_REFILL_TASK = "commerce_hub.tenancy.spare_pool_refill"
 _SUBDOMAIN_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
-WELCOME_SALT = "commerce_hub.tenancy.welcome"
-WELCOME_MAX_AGE_SECONDS = 300
 
 
 def subdomain_validate(subdomain: str) -> str:
@@ -141,36 +141,10 @@ def spare_pool_fill(*, size: int | None = None) -> int:
 
 
 def _spare_pool_refill() -> None:
-    from commerce_hub.tenancy.tasks import spare_pool_refill
+    # Sent by name: the task module imports these services, so the services must not import it back.
+    from commerce_hub.celery import app
 
-    spare_pool_refill.delay()
-
-
-def welcome_token_make(user) -> str:
-    """A short-lived sign-in link for the admin who just signed up.
-
-    Bound to the tenant's schema (every cloned schema numbers its users from 1, so a user id alone would sign
-    someone in to another tenant) and to the user's last_login, so the link stops working once used.
-    """
-    return signing.TimestampSigner(salt=WELCOME_SALT).sign_object(
-        {"s": connection.schema_name, "uid": user.pk, "ll": user.last_login.isoformat() if user.last_login else ""}
-    )
-
-
-def welcome_token_user(token: str):
-    from commerce_hub.accounts.models import User
-
-    try:
-        data = signing.TimestampSigner(salt=WELCOME_SALT).unsign_object(token, max_age=WELCOME_MAX_AGE_SECONDS)
-    except signing.BadSignature:
-        return None
-    if data.get("s") != connection.schema_name:
-        return None
-    user = User.objects.filter(pk=data.get("uid"), is_active=True).first()
-    if user is None:
-        return None
-    last_login = user.last_login.isoformat() if user.last_login else ""
-    return user if last_login == data.get("ll") else None
+    app.send_task(SPARE_POOL_REFILL_TASK)
 
 
 def platform_bootstrap(*, base_domain: str | None = None) -> None:
