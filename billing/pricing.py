@@ -35,7 +35,7 @@ from typing import Literal
 from babel.numbers import get_currency_precision, is_currency
 from django.utils.translation import gettext as _
 
-from commerce_hub.money import quantize
+from commerce_hub.money import MONEY_MAX, money_bound_text, quantize
 
 # Unit prices, tier prices, unit costs and amount discounts keep up to this many decimals in any currency.
 UNIT_PRICE_DECIMALS = 6
@@ -499,7 +499,15 @@ def validate_line(line: LineInput) -> list[tuple[str, str]]:
         errors.append(("tax_rate", tax_rate_message))
     check("unit_cost", line.unit_cost, _("The unit cost cannot be negative."), optional=True)
     _validate_term(line, errors)
+    if priceable and not errors and _gross(line)[0] > MONEY_MAX:
+        # Every amount has one upper bound (commerce_hub.money.MONEY_MAX); a line's price is where it is first
+        # exceeded, so the line says so rather than a total, a column or a deal amount later.
+        errors.append(("total", _("This line comes to %(bound)s or more; lower the quantity or the price.") % _bound()))
     return errors
+
+
+def _bound() -> dict[str, str]:
+    return {"bound": money_bound_text()}
 
 
 def _validate_tiers(tiers: Sequence[Tier], errors: list[tuple[str, str]], check) -> bool:
@@ -762,6 +770,11 @@ def document_summary(
         margin=total_of("margin"),
     )
     rounded_subtotal = r(subtotal)
+    total = rounded_subtotal - discount_total + fee_total + tax_total + vat_total
+    if max(abs(exact.gross_total), abs(exact.total), abs(total)) > MONEY_MAX:
+        # Lines within the bound can still add up beyond it; a document total must fit every column it reaches.
+        message = _("The document comes to %(bound)s or more; split it over several documents.") % _bound()
+        raise PricingError([("total", message)])
     return DocumentSummary(
         currency=currency,
         lines=results,
@@ -777,7 +790,7 @@ def document_summary(
         apportioned_discounts=shares,
         vat_groups=tuple(vat_groups),
         vat_total=vat_total,
-        total=rounded_subtotal - discount_total + fee_total + tax_total + vat_total,
+        total=total,
         mrr=r(exact.mrr),
         arr=r(exact.arr),
         acv=r(exact.acv),

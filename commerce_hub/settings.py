@@ -69,6 +69,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "commerce_hub.accounts",
     "commerce_hub.events",
+    "commerce_hub.idempotency",
     "commerce_hub.organization",
     "crm",
     "billing",
@@ -104,6 +105,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "commerce_hub.idempotency.middleware.IdempotencyRefusedMiddleware",
 ]
 
 TEMPLATES = [

@@ -19,12 +19,13 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from commerce_hub.money import MONEY_DECIMAL_PLACES, MONEY_MAX, money_too_large_message
 from commerce_hub.numbers import parse_decimal_localized
 from commerce_hub.organization.models import COUNTRY_CHOICES
 from commerce_hub.text import is_id
 from commerce_hub.validators import registration_number_normalize, vat_number_normalize
 
-MAX_AMOUNT = Decimal("999999999999.99")
+MAX_AMOUNT = MONEY_MAX  # one bound for every amount (commerce_hub.money)
 ALWAYS_SET = {"lifecycle", "country", "language", "currency"}
 
 
@@ -261,8 +262,12 @@ def parse_value(spec: FieldSpec, raw, *, context: dict | None = None):
         return value if kind == "date" else value.isoformat()
     if kind == "money":
         value = raw if isinstance(raw, Decimal) else parse_decimal_localized(str(raw))
-        if value < 0 or value > MAX_AMOUNT:
-            raise ValidationError(_("Enter an amount between 0 and %(max)s.") % {"max": f"{MAX_AMOUNT:,.2f}"})
+        if value < 0:
+            raise ValidationError(_("The amount cannot be negative."))
+        if value > MAX_AMOUNT:
+            raise ValidationError(money_too_large_message())
+        if value.normalize().as_tuple().exponent < -MONEY_DECIMAL_PLACES:
+            raise ValidationError(_("Use at most %(count)d decimals.") % {"count": MONEY_DECIMAL_PLACES})
         return value
     if kind == "p_text":
         return str(raw)[:1000]
@@ -295,7 +300,7 @@ def parse_value(spec: FieldSpec, raw, *, context: dict | None = None):
         if currency not in settings.CURRENCIES:
             raise ValidationError(_("“%(value)s” is not a currency we accept.") % {"value": currency})
         if abs(amount) > MAX_AMOUNT:
-            raise ValidationError(_("That amount is too large."))
+            raise ValidationError(money_too_large_message())
         return {"amount": str(amount), "currency": currency}
     raise ValidationError(_("This field cannot be set here."))
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from commerce_hub.accounts.models import User
-from commerce_hub.money import money_format, number_format
+from commerce_hub.money import money_bound_text, money_format, money_in_bounds, number_format
 from commerce_hub.organization.models import COUNTRY_CHOICES, CURRENCY_CHOICES
 from crm.fields import FieldSpec, record_value
 from crm.models import Company, LifecycleStage, Pipeline, Stage
@@ -215,7 +215,14 @@ def field_display(record: Model, spec: FieldSpec, *, short: bool = False) -> tup
     kind = spec.type
     try:
         if kind == "money":
-            return money_format(value.amount, str(value.currency)), "", ""
+            text = money_format(value.amount, str(value.currency))
+            if not money_in_bounds(value.amount):
+                # Stored before the bound was checked: still shown, flagged, so it can be corrected in place.
+                text = _("%(amount)s (too large: amounts stay below %(bound)s; correct it)") % {
+                    "amount": text,
+                    "bound": money_bound_text(),
+                }
+            return text, "", ""
         if kind == "date":
             return formats.date_format(value, date_format), "", ""
         if kind == "datetime":

@@ -14,7 +14,7 @@ from babel.numbers import format_decimal
 from django import forms
 from django.utils.translation import gettext as _
 
-from commerce_hub.money import current_locale
+from commerce_hub.money import current_locale, money_in_bounds, money_too_large_message
 from commerce_hub.numbers import parse_decimal_localized
 
 
@@ -52,3 +52,17 @@ class LocalizedDecimalField(forms.CharField):
         if len(text) > 40:
             raise forms.ValidationError(_("That number is too long."))
         return parse_decimal_localized(text)
+
+
+class AmountField(LocalizedDecimalField):
+    """An amount of money: a payment, a credit, a fee, an amount to credit. Beyond the one bound of every amount
+    (commerce_hub.money.MONEY_MAX) it is refused here, next to the field, before any service or column sees it;
+    sign and decimals stay the service's rule, as they depend on the currency."""
+
+    def __init__(self, *, min_decimals: int = 2, **kwargs):
+        super().__init__(min_decimals=min_decimals, **kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if isinstance(value, Decimal) and value.is_finite() and not money_in_bounds(value):
+            raise forms.ValidationError(money_too_large_message(), code="money_too_large")

@@ -4,10 +4,11 @@ allowed, so the page shows the service's messages next to the fields."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings as django_settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing.forms.fields import LocalizedDecimalField, decimal_input
+from billing.forms.fields import AmountField, LocalizedDecimalField, decimal_input
 from billing.models import InvoiceSettings, LateFeeMode, NumberSeries, PaymentMethod, ReminderStep
 from billing.services.invoice_settings import PAYMENT_TERMS_PRESETS
 
@@ -165,10 +166,14 @@ class ReminderStepForm(forms.Form):
 
 class LateFeeForm(forms.Form):
     late_fee_mode = forms.ChoiceField(label=_("Late fee"), choices=LateFeeMode.choices, widget=forms.RadioSelect)
-    late_fee_amount = LocalizedDecimalField(
+    late_fee_amount = AmountField(
         label=_("Fixed amount"),
-        min_decimals=2,
-        help_text=_("Charged in the currency of the overdue invoice."),
+        help_text=_("An invoice in another currency is charged this amount at the exchange rate of the day."),
+    )
+    late_fee_currency = forms.ChoiceField(
+        label=_("Currency of the fixed amount"),
+        choices=[(code, code) for code in django_settings.CURRENCIES],
+        required=False,  # absent: the currency it has now
     )
     late_fee_interest_rate = LocalizedDecimalField(
         label=_("Yearly interest rate (%)"),
@@ -188,6 +193,7 @@ class LateFeeForm(forms.Form):
         return {
             "late_fee_mode": settings.late_fee_mode,
             "late_fee_amount": decimal_input(settings.late_fee_amount, min_decimals=2),
+            "late_fee_currency": settings.late_fee_currency,
             "late_fee_interest_rate": decimal_input(settings.late_fee_interest_rate),
             "late_fee_after_days": settings.late_fee_after_days,
         }

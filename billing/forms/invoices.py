@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _L
 
-from billing.forms.fields import LocalizedDecimalField
+from billing.forms.fields import AmountField, LocalizedDecimalField
 from billing.models import PaymentMethod, PaymentMethodKind
 from crm.models import Company, Contact
 
@@ -146,7 +146,7 @@ class NewInvoiceForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    amount = LocalizedDecimalField(label=_L("Amount"), min_decimals=2)
+    amount = AmountField(label=_L("Amount"))
     paid_on = forms.DateField(label=_L("Payment date"), widget=forms.DateInput(attrs={"type": "date"}))
     method = forms.ChoiceField(label=_L("Method"), choices=PaymentMethodKind.choices)
     reference = forms.CharField(label=_L("Reference"), required=False, max_length=140)
@@ -187,8 +187,6 @@ class CreditNoteForm(forms.Form):
             self.fields[f"amount_{row}_description"] = forms.CharField(
                 label=_L("Description"), required=False, max_length=300
             )
-            self.fields[f"amount_{row}_net"] = LocalizedDecimalField(
-                label=_L("Amount before VAT"), required=False, min_decimals=2
-            )
+            self.fields[f"amount_{row}_net"] = AmountField(label=_L("Amount before VAT"), required=False)
             self.fields[f"amount_{row}_vat"] = forms.ChoiceField(label=_L("VAT"), choices=vat_choices, required=False)
             self.amount_rows.append(row)

@@ -2,6 +2,9 @@ from decimal import Decimal
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
+
+from commerce_hub.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
 
 class PaymentMethod(models.TextChoices):
@@ -58,7 +61,12 @@ class InvoiceSettings(models.Model):
     skip_weekends = models.BooleanField(_("do not send reminders on weekends"), default=True)
     # Late fees: invoiced separately, never by changing the overdue invoice.
     late_fee_mode = models.CharField(_("late fee"), max_length=10, choices=LateFeeMode.choices, default="none")
-    late_fee_amount = models.DecimalField(_("fixed late fee"), max_digits=18, decimal_places=2, default=Decimal(0))
+    # A fixed fee is an amount in its own currency; an overdue invoice in another currency is charged the amount
+    # converted at the exchange rate of the day (no rate: no fixed fee).
+    late_fee_amount = models.DecimalField(
+        _("fixed late fee"), max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, default=Decimal(0)
+    )
+    late_fee_currency = models.CharField(_("currency of the fixed late fee"), max_length=3, default="EUR")
     late_fee_interest_rate = models.DecimalField(
         _("yearly interest rate (%)"), max_digits=6, decimal_places=3, default=Decimal("10.150")
     )
@@ -70,6 +78,10 @@ class InvoiceSettings(models.Model):
 
     def __str__(self):
         return "Invoice settings"
+
+    @property
+    def late_fee(self) -> Money:
+        return Money(self.late_fee_amount, self.late_fee_currency)
 
 
 class ReminderStep(models.Model):

@@ -11,10 +11,12 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from babel.numbers import get_currency_precision, is_currency
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from djmoney.money import Money
 from schwifty import BIC, IBAN
 from schwifty import exceptions as schwifty_errors
 
@@ -24,6 +26,7 @@ from billing.services.invoices import MAX_TERMS_DAYS
 from billing.services.numbering import number_format, number_series_get, number_series_update
 from commerce_hub.accounts.services.audit import audit_record
 from commerce_hub.money import number_format as locale_number
+from commerce_hub.money import quantize
 
 PAYMENT_TERMS_PRESETS = (0, 7, 14, 30, 60)
 MAX_TEXT = 2000
@@ -306,20 +309,25 @@ def _decimals(value: Decimal) -> int:
 
 @transaction.atomic
 def late_fee_settings_update(
-    *, actor, late_fee_mode: str, late_fee_amount, late_fee_interest_rate, late_fee_after_days: int
+    *, actor, late_fee_mode: str, late_fee: Money | None, late_fee_interest_rate, late_fee_after_days: int
 ) -> InvoiceSettings:
-    """How an overdue invoice is charged for: never, a fixed amount in the invoice's currency, or statutory
-    interest at a yearly rate, each invoiced separately once the invoice is `late_fee_after_days` overdue."""
+    """How an overdue invoice is charged for: never, a fixed amount in its own currency (converted at the day's
+    exchange rate for an invoice in another currency), or statutory interest at a yearly rate, each invoiced
+    separately once the invoice is `late_fee_after_days` overdue."""
     errors: dict[str, list[str]] = {}
     if late_fee_mode not in LateFeeMode.values:
         errors["late_fee_mode"] = [_("Choose how late payment is charged.")]
-    amount = _decimal(late_fee_amount)
+    amount = None if late_fee is None else _decimal(late_fee.amount)
+    currency = "" if late_fee is None else str(late_fee.currency)
     if amount is None:
         errors["late_fee_amount"] = [_("Enter an amount.")]
+    elif not is_currency(currency):
+        errors["late_fee_currency"] = [_("Choose a currency.")]
     elif not 0 <= amount < MAX_LATE_FEE:
         errors["late_fee_amount"] = [_("Enter an amount from 0 up to 1,000,000.")]
-    elif _decimals(amount) > 2:
-        errors["late_fee_amount"] = [_("Use at most 2 decimals.")]
+    elif _decimals(amount) > get_currency_precision(currency):
+        # The currency's own minor unit (Babel): 2 decimals for EUR, 3 for KWD, none for JPY.
+        errors["late_fee_amount"] = [_("Use at most %(count)d decimals.") % {"count": get_currency_precision(currency)}]
     rate = _decimal(late_fee_interest_rate)
     if rate is None:
         errors["late_fee_interest_rate"] = [_("Enter a yearly rate.")]
@@ -338,7 +346,8 @@ def late_fee_settings_update(
         action="billing.late_fee_settings_changed",
         values={
             "late_fee_mode": late_fee_mode,
-            "late_fee_amount": amount.quantize(Decimal("0.01")),
+            "late_fee_amount": quantize(amount, currency),
+            "late_fee_currency": currency,
             "late_fee_interest_rate": rate.quantize(Decimal("0.001")),
             "late_fee_after_days": late_fee_after_days,
         },

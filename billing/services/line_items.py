@@ -18,6 +18,7 @@ from django.db.models import Case, Max, PositiveIntegerField, Value, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from djmoney.money import Money
 
 from billing import pricing
 from billing.editor import LineOwner, adjustment_input, deal_amount_from_lines, line_input
@@ -25,9 +26,8 @@ from billing.models import DocumentAdjustment, LineItem, Product, TaxRate
 from billing.models.choices import AdjustmentKind, BillingStart, Frequency
 from billing.selectors.exchange_rates import exchange_rate_on
 from commerce_hub.events.services import event_emit
+from commerce_hub.money import money, money_bound_text, money_check, money_in_bounds
 
-# DECIMAL(18, 6) columns: twelve digits before the point.
-MAX_NUMBER = Decimal("999999999999.999999")
 MAX_DELAY = 3650  # days or months a billing start may be delayed; anything longer is a typo
 UNIT_DECIMALS = Decimal("0.000001")
 
@@ -59,7 +59,13 @@ class CustomLineValues(LineValues):
 # --- checks -----------------------------------------------------------------------------------------------------------
 
 # The engine names its fields after LineInput; the form has one "term" box whatever the frequency's unit.
-_ENGINE_FIELDS = {"term_months": "term", "term_weeks": "term", "tiers": "unit_price", "package_size": "quantity"}
+_ENGINE_FIELDS = {
+    "term_months": "term",
+    "term_weeks": "term",
+    "tiers": "unit_price",
+    "package_size": "quantity",
+    "total": "quantity",
+}
 
 
 def _add(errors: dict[str, list[str]], key: str, message: str) -> None:
@@ -72,8 +78,8 @@ def _number_errors(values: LineValues, errors: dict[str, list[str]]) -> None:
     """What the engine leaves to the columns: sizes that fit DECIMAL(18, 6), and a quantity's decimals."""
     for key in ("quantity", "unit_price", "discount_value", "unit_cost"):
         value = getattr(values, key)
-        if value is not None and value.is_finite() and abs(value) > MAX_NUMBER:
-            _add(errors, key, _("Enter a number below 1,000,000,000,000."))
+        if value is not None and value.is_finite() and not money_in_bounds(value):
+            _add(errors, key, _("Enter a number below %(bound)s.") % {"bound": money_bound_text()})
     quantity = values.quantity
     if quantity is None:
         _add(errors, "quantity", _("This field is required."))
@@ -506,8 +512,8 @@ def _adjustment_errors(
         _add(errors, "value", _("Enter a percentage below 1,000."))
     elif values.mode == "percent" and values.value.normalize().as_tuple().exponent < -4:
         _add(errors, "value", _("Use at most %(count)d decimals.") % {"count": 4})
-    elif abs(values.value) > MAX_NUMBER:
-        _add(errors, "value", _("Enter a number below 1,000,000,000,000."))
+    elif not money_in_bounds(values.value):
+        _add(errors, "value", _("Enter a number below %(bound)s.") % {"bound": money_bound_text()})
     if len(values.label.strip()) > 120:
         _add(errors, "label", _("Use at most 120 characters."))
     if errors:
@@ -534,6 +540,14 @@ def _adjustment_errors(
     ):
         if position == index:
             _add(errors, "value" if field in ("percent", "amount") else field, message)
+    if not errors:
+        # A fee or tax can still carry the document's total past the bound.
+        try:
+            pricing.document_summary([line_input(line) for line in lines], [*inputs, new], currency=owner.currency)
+        except pricing.PricingError as exc:
+            for field, message in exc.errors:
+                if field == "total":
+                    _add(errors, "value", message)
     return errors
 
 
@@ -585,7 +599,7 @@ def adjustment_delete(*, owner: LineOwner, adjustment: DocumentAdjustment, actor
 # --- the deal amount --------------------------------------------------------------------------------------------------
 
 
-def deal_amount_update_from_lines(*, owner: LineOwner, expected: Decimal | None = None, actor):
+def deal_amount_update_from_lines(*, owner: LineOwner, expected: Money | None = None, actor):
     """Set the deal amount to its lines' total contract value (see billing.editor.deal_amount_from_lines), through
     the CRM's record service so the change is validated, evented and timed like any other edit of the deal.
 
@@ -596,9 +610,14 @@ def deal_amount_update_from_lines(*, owner: LineOwner, expected: Decimal | None 
     with transaction.atomic():
         _lock(owner)
         lines = list(owner.lines().select_related("tax_rate"))
-        amount = deal_amount_from_lines(lines, currency=owner.currency)
+        try:
+            amount = money(deal_amount_from_lines(lines, currency=owner.currency), owner.currency)
+        except pricing.PricingError as exc:
+            raise ValidationError([message for _field, message in exc.errors]) from exc
         if expected is not None and amount != expected:
             raise ValidationError(_("The line items changed while you were deciding. Check the new total."))
+        # Recurring lines multiply over their term, so lines within the bound can still exceed it as a deal amount.
+        money_check(amount.amount)
         return record_update(
-            record=owner.obj, changes={"amount": amount, "amount_currency": owner.currency}, actor=actor
+            record=owner.obj, changes={"amount": amount.amount, "amount_currency": owner.currency}, actor=actor
         )

@@ -23,9 +23,10 @@ from billing.models import BundleComponent, PriceTier, Product, ProductFolder, P
 from billing.models.choices import Frequency, PricingModel
 from commerce_hub.accounts.services.audit import audit_record
 from commerce_hub.events.services import event_emit
+from commerce_hub.money import MONEY_MAX, money_bound_text
 
 MAX_DECIMALS = 6
-MAX_AMOUNT = Decimal("999999999999.999999")  # DecimalField(max_digits=18, decimal_places=6)
+MAX_AMOUNT = MONEY_MAX  # one bound for every amount (commerce_hub.money); prices, quantities and tier bounds alike
 # Weekly frequencies count their term in weeks, the others in months (billing.pricing.FREQUENCY_RULES).
 PERIOD_WEEKS = {Frequency.WEEKLY: 1, Frequency.BIWEEKLY: 2}
 TIERED = (PricingModel.VOLUME, PricingModel.GRADUATED)
@@ -101,7 +102,7 @@ def amount_errors(value: Decimal, *, positive: bool = False) -> list[str]:
     if value.normalize().as_tuple().exponent < -MAX_DECIMALS:
         return [_("Use at most 6 decimals.")]
     if value > MAX_AMOUNT:
-        return [_("Enter a number below 1,000,000,000,000.")]
+        return [_("Enter a number below %(bound)s.") % {"bound": money_bound_text()}]
     return []
 
 

@@ -30,6 +30,7 @@ from billing.models import (
     ReminderSent,
     ReminderStep,
 )
+from billing.selectors.exchange_rates import exchange_rate_on
 from billing.selectors.receivables import invoice_figures, with_balance_due, with_figures
 from billing.services.invoice_emails import invoice_email_queue
 from billing.services.invoices import (
@@ -230,7 +231,9 @@ def late_fee_conflict(exc: IntegrityError) -> bool:
 def late_fee_amount(*, invoice: Invoice, due: Decimal, settings: InvoiceSettings, today: date) -> Decimal:
     """The fee for `invoice` with `due` still to pay, in its currency, rounded by the pricing engine."""
     if settings.late_fee_mode == LateFeeMode.FIXED:
-        return pricing.round_money(settings.late_fee_amount, invoice.currency)
+        # The fixed fee is an amount in its own currency: 15 EUR is never charged as 15 KWD.
+        quote = exchange_rate_on(settings.late_fee_currency, invoice.currency, today)
+        return Decimal(0) if quote is None else quote.apply(settings.late_fee_amount)
     return pricing.late_interest(
         amount=due,
         yearly_rate=settings.late_fee_interest_rate,

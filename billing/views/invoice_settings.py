@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+from djmoney.money import Money
 
 from billing.documents import invoice_settings_get
 from billing.forms.invoice_settings import (
@@ -144,7 +145,11 @@ def _save_step(request, form):
 
 def _save_late_fee(request, form):
     try:
-        services.late_fee_settings_update(actor=request.user, **form.cleaned_data)
+        values = dict(form.cleaned_data)
+        amount = values.pop("late_fee_amount")
+        currency = values.pop("late_fee_currency") or invoice_settings_get().late_fee_currency
+        late_fee = None if amount is None else Money(amount, currency)
+        services.late_fee_settings_update(actor=request.user, late_fee=late_fee, **values)
     except ValidationError as exc:
         form_add_errors(form, exc)
         return None

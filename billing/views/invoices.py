@@ -33,7 +33,7 @@ from billing.services import invoices as services
 from billing.services.numbering import number_format, number_series_get
 from billing.views.line_items import editor_context
 from commerce_hub.access import get_for_user, require_perm
-from commerce_hub.submissions import submission_claim, submission_token
+from commerce_hub.idempotency.web import idempotent
 from commerce_hub.text import clean_search
 from crm.models import Company, Contact, Deal
 
@@ -45,12 +45,6 @@ PAYMENTS = "accounts.manage_payments"
 
 def _invoice(request, pk: int, perm: str = VIEW) -> Invoice:
     return get_for_user(request.user, Invoice.objects.select_related("company", "deal"), perm, pk=pk)
-
-
-def _already_done(request, invoice: Invoice):
-    """A second submit of the same form: nothing happens twice; back to the invoice, which shows the result."""
-    messages.info(request, _("That was already done; nothing was repeated."))
-    return redirect("billing:invoice_detail", invoice.pk)
 
 
 def _errors_to_messages(request, exc: ValidationError) -> None:
@@ -165,7 +159,6 @@ def _detail_context(request, invoice: Invoice, **extra) -> dict:
     else:
         context["document"] = document_for_display(invoice.snapshot)
         context["hosted_url"] = reverse("billing:invoice_hosted", args=[invoice.public_token])
-        context["submission"] = submission_token()  # the apply-credit form
     return context | extra
 
 
@@ -219,12 +212,14 @@ def invoice_finalize(request, pk: int):
         return redirect("billing:invoice_detail", invoice.pk)
     if request.method == "POST":
         try:
-            invoice = services.invoice_finalize(invoice=invoice, actor=request.user)
+            with idempotent(request, scope="invoice.finalize", target=invoice) as claim:
+                if claim.replay:
+                    return claim.replay
+                invoice = services.invoice_finalize(invoice=invoice, actor=request.user)
+                messages.success(request, _("Invoice %(number)s finalized.") % {"number": invoice.number})
+                return claim.done(redirect("billing:invoice_detail", invoice.pk))
         except ValidationError as exc:
             _errors_to_messages(request, exc)
-        else:
-            messages.success(request, _("Invoice %(number)s finalized.") % {"number": invoice.number})
-            return redirect("billing:invoice_detail", invoice.pk)
     series = number_series_get(NumberSeries.INVOICE)
     return render(
         request,
@@ -293,17 +288,18 @@ def invoice_send(request, pk: int):
     recipients = services.invoice_recipients(invoice)
     if request.method == "POST":
         chosen = [email for email in request.POST.getlist("to") if email in recipients]
-        if chosen and not submission_claim(request.POST.get("submission")):
-            return _already_done(request, invoice)
         if not chosen:
             messages.error(request, _("Choose at least one recipient."))
         else:
             try:
-                sent = services.invoice_send(invoice=invoice, actor=request.user, recipients=chosen)
+                with idempotent(request, scope="invoice.send", target=invoice, params={"to": set(chosen)}) as claim:
+                    if claim.replay:
+                        return claim.replay
+                    sent = services.invoice_send(invoice=invoice, actor=request.user, recipients=chosen)
+                    messages.success(request, _("Invoice sent to %(emails)s.") % {"emails": ", ".join(sent)})
+                    return claim.done(redirect("billing:invoice_detail", invoice.pk))
             except ValidationError as exc:
                 _errors_to_messages(request, exc)
-            else:
-                messages.success(request, _("Invoice sent to %(emails)s.") % {"emails": ", ".join(sent)})
             return redirect("billing:invoice_detail", invoice.pk)
     return render(
         request,
@@ -312,7 +308,6 @@ def invoice_send(request, pk: int):
             "invoice": invoice,
             "recipients": recipients,
             "title": _("Send invoice"),
-            "submission": submission_token(),
             "active_nav": "invoices",
         },
     )
@@ -325,23 +320,23 @@ def invoice_payment_new(request, pk: int):
     page = invoice_page(invoice)
     form = PaymentForm(request.POST or None, initial={"amount": max(page.balance.due, 0)})
     if request.method == "POST" and form.is_valid():
-        if not submission_claim(request.POST.get("submission")):
-            return _already_done(request, invoice)
         data = form.cleaned_data
         try:
-            payment_services.invoice_record_payment(
-                invoice=invoice,
-                amount=data["amount"],
-                paid_on=data["paid_on"],
-                method=data["method"],
-                reference=data["reference"],
-                actor=request.user,
-            )
+            with idempotent(request, scope="invoice.payment", target=invoice, params=data) as claim:
+                if claim.replay:
+                    return claim.replay
+                payment_services.invoice_record_payment(
+                    invoice=invoice,
+                    amount=data["amount"],
+                    paid_on=data["paid_on"],
+                    method=data["method"],
+                    reference=data["reference"],
+                    actor=request.user,
+                )
+                messages.success(request, _("Payment recorded."))
+                return claim.done(redirect("billing:invoice_detail", invoice.pk))
         except ValidationError as exc:
             _form_errors(form, exc)
-        else:
-            messages.success(request, _("Payment recorded."))
-            return redirect("billing:invoice_detail", invoice.pk)
     return render(
         request,
         "billing/invoices/payment.html",
@@ -350,17 +345,23 @@ def invoice_payment_new(request, pk: int):
             "page": page,
             "form": form,
             "title": _("Record a payment"),
-            "submission": submission_token(),
             "active_nav": "invoices",
         },
         status=400 if form.errors else 200,
     )
 
 
-def _confirm_transition(request, invoice: Invoice, *, action, title: str, text: str, button: str, form=None):
+def _confirm_transition(
+    request, invoice: Invoice, *, scope: str, action, title: str, text: str, button: str, form=None
+):
     if request.method == "POST" and (form is None or form.is_valid()):
+        params = form.cleaned_data if form is not None else None
         try:
-            action()
+            with idempotent(request, scope=scope, target=invoice, params=params) as claim:
+                if claim.replay:
+                    return claim.replay
+                action()
+                return claim.done(redirect("billing:invoice_detail", invoice.pk))
         except ValidationError as exc:
             _errors_to_messages(request, exc)
         return redirect("billing:invoice_detail", invoice.pk)
@@ -392,6 +393,7 @@ def invoice_void(request, pk: int):
     return _confirm_transition(
         request,
         invoice,
+        scope="invoice.void",
         action=action,
         form=form,
         title=_("Void invoice %(number)s?") % {"number": invoice.number},
@@ -412,6 +414,7 @@ def invoice_uncollectible(request, pk: int):
     return _confirm_transition(
         request,
         invoice,
+        scope="invoice.uncollectible",
         action=action,
         title=_("Mark invoice %(number)s uncollectible?") % {"number": invoice.number},
         text=_("Use this when the buyer will not pay. Reminders stop and the balance counts as bad debt."),
@@ -429,8 +432,6 @@ def credit_note_new(request, pk: int):
     form = CreditNoteForm(request.POST or None, invoice=invoice)
     page = invoice_page(invoice)
     if request.method == "POST" and form.is_valid():
-        if not submission_claim(request.POST.get("submission")):
-            return _already_done(request, invoice)
         data = form.cleaned_data
         lines = [
             credit_services.LineCredit(index, data[name]) for index, _line, name in form.line_rows if data.get(name)
@@ -445,23 +446,25 @@ def credit_note_new(request, pk: int):
             if data.get(f"amount_{row}_net") is not None
         ]
         try:
-            note = credit_services.credit_note_create(
-                invoice=invoice,
-                actor=request.user,
-                whole=data["mode"] == "whole",
-                lines=[] if data["mode"] == "whole" else lines,
-                amounts=[] if data["mode"] == "whole" else amounts,
-                reason=data["reason"],
-            )
+            with idempotent(request, scope="invoice.credit_note", target=invoice, params=data) as claim:
+                if claim.replay:
+                    return claim.replay
+                note = credit_services.credit_note_create(
+                    invoice=invoice,
+                    actor=request.user,
+                    whole=data["mode"] == "whole",
+                    lines=[] if data["mode"] == "whole" else lines,
+                    amounts=[] if data["mode"] == "whole" else amounts,
+                    reason=data["reason"],
+                )
+                messages.success(request, _("Credit note %(number)s issued.") % {"number": note.number})
+                return claim.done(redirect("billing:invoice_detail", invoice.pk))
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):  # an amount row's error belongs next to its amount box
                 exc = ValidationError(
                     {(f"{key}_net" if key.startswith("amount_") else key): v for key, v in exc.error_dict.items()}
                 )
             _form_errors(form, exc)
-        else:
-            messages.success(request, _("Credit note %(number)s issued.") % {"number": note.number})
-            return redirect("billing:invoice_detail", invoice.pk)
     credited = credit_services.credited_quantities(invoice)
     rows = [
         {"index": index, "line": line, "field": form[name], "credited": credited.get(index)}
@@ -477,7 +480,6 @@ def credit_note_new(request, pk: int):
             "rows": rows,
             "title": _("Issue a credit note"),
             "document": document_for_display(invoice.snapshot),
-            "submission": submission_token(),
             "active_nav": "invoices",
         },
         status=400 if form.errors else 200,

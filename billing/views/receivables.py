@@ -19,9 +19,9 @@ from billing.models import InvoicePayment
 from billing.selectors.receivables import account_of_record
 from billing.services import invoice_payments as payment_services
 from billing.services.receivables import customer_credit_add
-from billing.views.invoices import PAYMENTS, _already_done, _errors_to_messages, _form_errors, _invoice
+from billing.views.invoices import PAYMENTS, _errors_to_messages, _form_errors, _invoice
 from commerce_hub.access import get_for_user, require_perm
-from commerce_hub.submissions import submission_claim, submission_token
+from commerce_hub.idempotency.web import idempotent
 from crm.models import Company, Contact
 
 
@@ -42,15 +42,16 @@ def payment_reverse(request, pk: int):
     invoice = _invoice(request, payment.invoice_id, PAYMENTS)
     form = ReverseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not submission_claim(request.POST.get("submission")):
-            return _already_done(request, invoice)
         try:
-            payment_services.payment_reverse(payment=payment, reason=form.cleaned_data["reason"], actor=request.user)
+            with idempotent(request, scope="payment.reverse", target=payment, params=form.cleaned_data) as claim:
+                if claim.replay:
+                    return claim.replay
+                reason = form.cleaned_data["reason"]
+                payment_services.payment_reverse(payment=payment, reason=reason, actor=request.user)
+                messages.success(request, _("Payment reversed; the invoice owes it again."))
+                return claim.done(redirect("billing:invoice_detail", invoice.pk))
         except ValidationError as exc:
             _form_errors(form, exc)
-        else:
-            messages.success(request, _("Payment reversed; the invoice owes it again."))
-            return redirect("billing:invoice_detail", invoice.pk)
     return render(
         request,
         "billing/receivables/payment_reverse.html",
@@ -59,7 +60,6 @@ def payment_reverse(request, pk: int):
             "payment": payment,
             "form": form,
             "title": _("Reverse this payment?"),
-            "submission": submission_token(),
             "active_nav": "invoices",
         },
         status=400 if form.errors else 200,
@@ -70,15 +70,17 @@ def payment_reverse(request, pk: int):
 @require_POST
 def invoice_apply_credit(request, pk: int):
     invoice = _invoice(request, pk, PAYMENTS)
-    if not submission_claim(request.POST.get("submission")):
-        return _already_done(request, invoice)
+    back = reverse("billing:invoice_detail", args=[invoice.pk])
     try:
-        amount = payment_services.invoice_apply_credit(invoice=invoice, actor=request.user)
+        with idempotent(request, scope="invoice.apply_credit", target=invoice, retry_url=back) as claim:
+            if claim.replay:
+                return claim.replay
+            amount = payment_services.invoice_apply_credit(invoice=invoice, actor=request.user)
+            messages.success(request, _("%(amount)s of credit applied.") % {"amount": f"{amount:f}"})
+            return claim.done(redirect(back))
     except ValidationError as exc:
         _errors_to_messages(request, exc)
-    else:
-        messages.success(request, _("%(amount)s of credit applied.") % {"amount": f"{amount:f}"})
-    return redirect("billing:invoice_detail", invoice.pk)
+    return redirect(back)
 
 
 _RECORDS = {"company": Company, "contact": Contact}
@@ -99,23 +101,22 @@ def customer_credit_new(request, kind: str, pk: int):
     form = CreditForm(request.POST or None, initial={"currency": getattr(record, "currency", "") or "EUR"})
     back = reverse(f"crm:{kind}_detail", args=[record.pk])
     if request.method == "POST" and form.is_valid():
-        if not submission_claim(request.POST.get("submission")):
-            messages.info(request, _("That was already done; nothing was repeated."))
-            return redirect(back)
         data = form.cleaned_data
         try:
-            customer_credit_add(
-                account=account,
-                currency=data["currency"],
-                amount=data["amount"],
-                reason=data["reason"],
-                actor=request.user,
-            )
+            with idempotent(request, scope="customer_credit.add", target=record, params=data) as claim:
+                if claim.replay:
+                    return claim.replay
+                customer_credit_add(
+                    account=account,
+                    currency=data["currency"],
+                    amount=data["amount"],
+                    reason=data["reason"],
+                    actor=request.user,
+                )
+                messages.success(request, _("Credit added."))
+                return claim.done(redirect(back))
         except ValidationError as exc:
             _form_errors(form, exc)
-        else:
-            messages.success(request, _("Credit added."))
-            return redirect(back)
     return render(
         request,
         "billing/receivables/credit_new.html",
@@ -124,7 +125,6 @@ def customer_credit_new(request, kind: str, pk: int):
             "form": form,
             "back": back,
             "title": _("Give %(name)s credit") % {"name": str(record)},
-            "submission": submission_token(),
             "active_nav": "companies" if kind == "company" else "contacts",
         },
         status=400 if form.errors else 200,

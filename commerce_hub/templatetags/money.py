@@ -1,6 +1,6 @@
 from django import template
 
-from commerce_hub.money import money_format, number_format
+from commerce_hub.money import money_format, number_format, unit_price_format
 
 register = template.Library()
 
@@ -8,6 +8,11 @@ register = template.Library()
 @register.simple_tag(name="money")
 def money_tag(amount, currency):
     return money_format(amount, currency)
+
+
+@register.simple_tag(name="unit_price")
+def unit_price_tag(amount, currency):
+    return unit_price_format(amount, currency)
 
 
 @register.filter(name="money")

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
+from commerce_hub.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from crm.models.companies import Company
 from crm.models.contacts import Contact
 
@@ -66,7 +67,14 @@ class Stage(models.Model):
 
 class Deal(models.Model):
     name = models.CharField(_("name"), max_length=200)
-    amount = MoneyField(_("amount"), max_digits=18, decimal_places=2, default_currency="EUR", null=True, blank=True)
+    amount = MoneyField(
+        _("amount"),
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        default_currency="EUR",
+        null=True,
+        blank=True,
+    )
     pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals")
     close_date = models.DateField(_("close date"), null=True, blank=True)

@@ -1,9 +1,12 @@
 """Test data for invoices: companies, contacts, drafts with lines, and finalized invoices (alpha tenant)."""
 
+import re
 from decimal import Decimal
 
 from billing.models import LineItem, TaxRate
 from billing.services.invoices import invoice_create, invoice_finalize
+from commerce_hub.idempotency.services import key_new
+from commerce_hub.idempotency.web import FIELD
 from commerce_hub.organization.models import OrganizationProfile
 from commerce_hub.organization.selectors import organization_profile_forget
 from crm.models import Company, Contact
@@ -74,3 +77,13 @@ def draft_make(
 def finalized_make(*, actor=None, **kwargs):
     seller_ready()
     return invoice_finalize(invoice=draft_make(actor=actor, **kwargs), actor=actor)
+
+
+def key() -> dict:
+    """A fresh idempotency key, as a form carries it: post {**data, **key()}."""
+    return {FIELD: key_new()}
+
+
+def form_key(response) -> str:
+    """The idempotency key a rendered form carries."""
+    return re.search(rf'name="{FIELD}" value="([^"]+)"', response.content.decode()).group(1)

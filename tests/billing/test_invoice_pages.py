@@ -10,7 +10,7 @@ from billing.models import Invoice, InvoiceEvent, InvoiceStatus, LineItem
 from commerce_hub.accounts.models import Role
 from crm.demo_data import default_pipeline_ensure
 from crm.models import Deal
-from tests.billing.invoicing import buyer_make, draft_make, finalized_make, seller_ready
+from tests.billing.invoicing import buyer_make, draft_make, finalized_make, form_key, key, seller_ready
 from tests.conftest import user_make
 
 
@@ -88,8 +88,9 @@ def test_finalize_asks_first_and_a_second_submit_changes_nothing(seller, admin_c
     invoice = draft_make()
     confirm = admin_client.get(f"/billing/invoices/{invoice.pk}/finalize/").content.decode()
     assert "It gets the number INV-1001" in confirm
-    assert admin_client.post(f"/billing/invoices/{invoice.pk}/finalize/").status_code == 302
-    again = admin_client.post(f"/billing/invoices/{invoice.pk}/finalize/", follow=True)
+    submit = {"idempotency_key": form_key(admin_client.get(f"/billing/invoices/{invoice.pk}/finalize/"))}
+    assert admin_client.post(f"/billing/invoices/{invoice.pk}/finalize/", submit).status_code == 302
+    again = admin_client.post(f"/billing/invoices/{invoice.pk}/finalize/", submit, follow=True)
     assert "Invoice INV-1001 is already finalized." in again.content.decode()
     assert InvoiceEvent.objects.filter(invoice=invoice, kind="finalized").count() == 1
     assert Invoice.objects.get(pk=invoice.pk).number == "INV-1001"
@@ -116,7 +117,7 @@ def test_recording_more_than_the_balance_pays_it_and_shows_the_rest_as_credit(se
     assert bad.status_code == 400
     ok = admin_client.post(
         f"/billing/invoices/{invoice.pk}/payments/new/",
-        {"amount": "300.00", "paid_on": "2026-11-30", "method": "bank_transfer", "reference": "TRX-1"},
+        {"amount": "300.00", "paid_on": "2026-11-30", "method": "bank_transfer", "reference": "TRX-1", **key()},
     )
     assert ok.status_code == 302
     assert Invoice.objects.get(pk=invoice.pk).status == InvoiceStatus.PAID
@@ -129,7 +130,7 @@ def test_void_asks_for_confirmation(seller, admin_client):
     page = admin_client.get(f"/billing/invoices/{invoice.pk}/void/").content.decode()
     assert "Void invoice INV-1001?" in page
     assert Invoice.objects.get(pk=invoice.pk).status == InvoiceStatus.OPEN
-    admin_client.post(f"/billing/invoices/{invoice.pk}/void/", {"reason": "Duplicate"})
+    admin_client.post(f"/billing/invoices/{invoice.pk}/void/", {"reason": "Duplicate", **key()})
     assert Invoice.objects.get(pk=invoice.pk).status == InvoiceStatus.VOID
 
 
@@ -210,8 +211,8 @@ def test_a_double_submitted_payment_is_recorded_once(seller, admin_client):
 
     invoice = finalized_make()
     form = admin_client.get(f"/billing/invoices/{invoice.pk}/payments/new/")
-    token = form.context["submission"]
-    data = {"amount": "100.00", "paid_on": "2026-11-30", "method": "bank_transfer", "submission": token}
+    token = form_key(form)
+    data = {"amount": "100.00", "paid_on": "2026-11-30", "method": "bank_transfer", "idempotency_key": token}
     assert admin_client.post(f"/billing/invoices/{invoice.pk}/payments/new/", data).status_code == 302
     again = admin_client.post(f"/billing/invoices/{invoice.pk}/payments/new/", data, follow=True)
     assert "That was already done; nothing was repeated." in again.content.decode()
@@ -223,13 +224,13 @@ def test_double_submitted_credit_note_and_send_act_once(seller, admin_client):
     from commerce_hub.events.models import OutgoingEmail
 
     invoice = finalized_make()
-    token = admin_client.get(f"/billing/invoices/{invoice.pk}/credit-notes/new/").context["submission"]
-    data = {"mode": "parts", "line_0": "1", "submission": token}
+    token = form_key(admin_client.get(f"/billing/invoices/{invoice.pk}/credit-notes/new/"))
+    data = {"mode": "parts", "line_0": "1", "idempotency_key": token}
     for _ in range(2):
         admin_client.post(f"/billing/invoices/{invoice.pk}/credit-notes/new/", data)
     assert CreditNote.objects.filter(invoice=invoice).count() == 1
-    token = admin_client.get(f"/billing/invoices/{invoice.pk}/send/").context["submission"]
+    token = form_key(admin_client.get(f"/billing/invoices/{invoice.pk}/send/"))
     email = invoice.contacts.get().email
     for _ in range(2):
-        admin_client.post(f"/billing/invoices/{invoice.pk}/send/", {"to": [email], "submission": token})
+        admin_client.post(f"/billing/invoices/{invoice.pk}/send/", {"to": [email], "idempotency_key": token})
     assert OutgoingEmail.objects.filter(to=email).count() == 1

@@ -233,9 +233,9 @@ def test_finance_reverses_a_payment_with_a_reason_and_sales_cannot(invoice, admi
     finance = _client_for(Role.FINANCE)
     page = finance.get(url).content.decode()
     assert "Reverse this payment?" in page
-    empty = finance.post(url, {"reason": "", "submission": "a" * 20})
+    empty = finance.post(url, {"reason": "", "idempotency_key": "a" * 20})
     assert empty.status_code == 400
-    done = finance.post(url, {"reason": "Wrong invoice", "submission": "b" * 20})
+    done = finance.post(url, {"reason": "Wrong invoice", "idempotency_key": "b" * 20})
     assert done.status_code == 302
     assert invoice_figures(invoice).paid == 0
     detail = finance.get(f"/billing/invoices/{invoice.pk}/").content.decode()
@@ -249,9 +249,9 @@ def test_the_company_page_shows_credit_and_finance_can_add_it(invoice, admin_use
     page = finance.get(company_url).content.decode()
     assert "Customer credit" in page and "€17.12" in page
     new = f"/billing/credit/company/{invoice.company_id}/new/"
-    bad = finance.post(new, {"amount": "-1", "currency": "EUR", "reason": "", "submission": "c" * 20})
+    bad = finance.post(new, {"amount": "-1", "currency": "EUR", "reason": "", "idempotency_key": "c" * 20})
     assert bad.status_code == 400
-    ok = finance.post(new, {"amount": "2.88", "currency": "EUR", "reason": "Goodwill", "submission": "d" * 20})
+    ok = finance.post(new, {"amount": "2.88", "currency": "EUR", "reason": "Goodwill", "idempotency_key": "d" * 20})
     assert ok.status_code == 302
     assert credit_available(invoice_account(invoice), EUR) == Decimal("20.00")
     assert _client_for(Role.SALES).get(new).status_code == 403
@@ -268,7 +268,7 @@ def test_the_invoice_page_offers_credit_to_apply(invoice, admin_user):
     finance = _client_for(Role.FINANCE)
     page = finance.get(f"/billing/invoices/{invoice.pk}/").content.decode()
     assert "This customer has €10.00 of credit." in page
-    response = finance.post(f"/billing/invoices/{invoice.pk}/apply-credit/", {"submission": "e" * 20})
+    response = finance.post(f"/billing/invoices/{invoice.pk}/apply-credit/", {"idempotency_key": "e" * 20})
     assert response.status_code == 302
     assert invoice_figures(invoice).paid == Decimal("10.00")
 
