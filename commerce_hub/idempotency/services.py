@@ -14,6 +14,10 @@ with the write: a crash or an error between claim and write rolls both back, and
 
 Views use web.idempotent (which reads the key from the form or the Idempotency-Key header); tasks, webhooks and
 the API without a request use idempotent_call below.
+
+A call to a payment processor never runs inside a transaction, so there the claim commits first (status
+"in progress"), the call follows, and idempotency_key_complete records the outcome in a second transaction; a
+request with the same key meanwhile is told it is still in progress (KeyInProgress), never acted on twice.
 """
 
 from __future__ import annotations

@@ -155,6 +155,19 @@ def test_keys_older_than_24_hours_are_pruned(tenant_alpha):
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["young"]
 
 
+def test_the_beat_job_prunes_every_tenant(tenant_alpha, eager_tasks):
+    from django.db import connection
+
+    from commerce_hub.idempotency.tasks import prune_all_tenants
+
+    IdempotencyKey.objects.create(
+        scope="test.act", key="stale", fingerprint="a" * 64, created_at=timezone.now() - timedelta(days=2)
+    )
+    assert prune_all_tenants() == 3  # alpha, bravo and live, each in its own schema
+    connection.set_tenant(tenant_alpha)
+    assert not IdempotencyKey.objects.exists()
+
+
 def test_pruning_runs_hourly_for_every_tenant():
     from commerce_hub.celery import app
     from commerce_hub.registry import registered_beat
