@@ -107,6 +107,15 @@ class BillingConfig(AppConfig):
                 slug=slug, title=title, permission=permission, empty_title=empty_title, empty_text=empty_text
             )
 
+        for key, label, url_name, order in [
+            ("exchange_rates", _("Exchange rates"), "billing:exchange_rate_index", 60),
+            ("tax_rates", _("Tax rates"), "billing:tax_rate_list", 70),
+            ("invoices", _("Invoices"), "billing:invoice_settings", 80),
+        ]:
+            registry.register_settings_tab(
+                key=key, label=label, order=order, url_name=url_name, permission="accounts.manage_settings"
+            )
+
         registry.register_nav_section(key="commerce", label=_("Commerce"), order=20)
         registry.register_nav_section(key="insights", label=_("Insights"), order=30)
         for key, label, url_name, permission, order in [

@@ -14,6 +14,7 @@ def shell(request):
         context["tenant_name"] = tenant.name
         # A callable: the template calls it only on pages that draw the menu, so other pages never load the user.
         context["nav_groups"] = lambda: _nav(request)
+        context["settings_tabs"] = lambda: _settings_tabs(request)
     return context
 
 
@@ -22,3 +23,10 @@ def _nav(request):
 
     user = getattr(request, "user", None)
     return nav_for(user) if user is not None and user.is_authenticated else []
+
+
+def _settings_tabs(request):
+    from commerce_hub.registry import settings_tabs_for
+
+    user = getattr(request, "user", None)
+    return settings_tabs_for(user) if user is not None and user.is_authenticated else []

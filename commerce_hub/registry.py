@@ -98,6 +98,31 @@ def nav_for(user) -> list[NavGroup]:
     return groups
 
 
+# --- settings tabs ------------------------------------------------------------------------------------------------
+
+_settings_tabs: dict[str, NavEntry] = {}
+
+
+def register_settings_tab(*, key: str, label, order: int, url_name: str, permission: str) -> None:
+    """One tab on the settings pages; `key` matches the `settings_tab` a settings page sets."""
+    _settings_tabs[key] = NavEntry(
+        key=key, label=label, section="settings", order=order, targets=(((permission,), url_name),)
+    )
+
+
+def settings_tabs_for(user) -> list[NavLink]:
+    """The settings tabs this user may open, in order."""
+    from django.urls import reverse
+
+    tabs = sorted(_settings_tabs.values(), key=lambda t: (t.order, t.key))
+    return [
+        NavLink(key=tab.key, label=tab.label, url=reverse(url_name), is_default=False)
+        for tab in tabs
+        for perms, url_name in tab.targets[:1]
+        if user.has_perms(perms)
+    ]
+
+
 # --- placeholder pages ---------------------------------------------------------------------------------------------
 
 

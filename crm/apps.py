@@ -39,6 +39,16 @@ class CrmConfig(AppConfig):
                 key=key, label=label, section="crm", order=order * 10, url_name=url_name, permission=permission
             )
 
+        # Company-wide CRM configuration sits among the settings, after the company profile and branding.
+        for key, label, url_name, order in [
+            ("pipelines", _("Pipelines"), "crm:pipeline_list", 30),
+            ("lifecycle", _("Lifecycle stages"), "crm:lifecycle_list", 40),
+            ("properties", _("Properties"), "crm:property_list", 50),
+        ]:
+            registry.register_settings_tab(
+                key=key, label=label, order=order, url_name=url_name, permission="accounts.manage_settings"
+            )
+
         from commerce_hub.dashboard import register_widget
         from crm.selectors import crm_dashboard_figures
 

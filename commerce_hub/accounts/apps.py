@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
@@ -9,9 +10,19 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from commerce_hub.accounts.roles import PLATFORM_PERMISSIONS
-        from commerce_hub.registry import register_permissions
+        from commerce_hub.registry import register_permissions, register_settings_tab
 
         register_permissions("accounts", PLATFORM_PERMISSIONS)
+        register_settings_tab(
+            key="users", label=_("Users"), order=900, url_name="accounts:users", permission="accounts.manage_users"
+        )
+        register_settings_tab(
+            key="audit",
+            label=_("Audit log"),
+            order=910,
+            url_name="accounts:audit_log",
+            permission="accounts.view_audit_log",
+        )
         post_migrate.connect(permissions_sync, sender=self, dispatch_uid="accounts.permissions_sync")
 
 

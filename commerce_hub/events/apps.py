@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
 
 
 class EventsConfig(AppConfig):
@@ -15,3 +16,10 @@ class EventsConfig(AppConfig):
 
         registry.register_queue("events", routes=["commerce_hub.events.*"])
         registry.register_beat("events-sweep-all-tenants", task="commerce_hub.events.sweep_all_tenants", schedule=60.0)
+        registry.register_settings_tab(
+            key="events",
+            label=_("Event deliveries"),
+            order=920,
+            url_name="events:deliveries",
+            permission="accounts.view_audit_log",
+        )

@@ -258,3 +258,37 @@ def test_the_active_page_is_highlighted(tenant_alpha):
     html = client.get("/billing/invoices/").content.decode()
     assert '<a href="/billing/invoices/" class="active">Invoices</a>' in html
     assert '<a href="/" class="">Home</a>' in html
+
+
+def tabs_of(html: str) -> list[tuple[str, str]]:
+    tabs = html.split('<nav class="tabs"', 1)[1].split("</nav>", 1)[0]
+    return [(m.group(2), m.group(1)) for m in re.finditer(r'<a href="([^"]*)"[^>]*>([^<]*)</a>', tabs)]
+
+
+def test_the_settings_pages_show_the_tabs_each_app_registered(tenant_alpha):
+    client = Client(HTTP_HOST="alpha.localhost")
+    client.force_login(user_make(Role.ADMIN))
+    html = client.get("/settings/company/").content.decode()
+    assert tabs_of(html) == [
+        ("Company profile", "/settings/company/"),
+        ("Branding", "/settings/branding/"),
+        ("Pipelines", "/crm/settings/pipelines/"),
+        ("Lifecycle stages", "/crm/settings/lifecycle-stages/"),
+        ("Properties", "/crm/settings/properties/"),
+        ("Exchange rates", "/billing/settings/exchange-rates/"),
+        ("Tax rates", "/billing/settings/tax-rates/"),
+        ("Invoices", "/billing/invoices/settings/"),
+        ("Users", "/settings/users/"),
+        ("Audit log", "/settings/audit/"),
+        ("Event deliveries", "/settings/events/"),
+    ]
+    assert '<a href="/settings/company/" aria-current="page">Company profile</a>' in html
+
+
+def test_someone_who_may_only_read_the_audit_log_sees_only_its_tabs(tenant_alpha):
+    user = user_make(Role.READ_ONLY)
+    user.user_permissions.add(Permission.objects.get(codename="view_audit_log"))
+    client = Client(HTTP_HOST="alpha.localhost")
+    client.force_login(user)
+    html = client.get("/settings/audit/").content.decode()
+    assert tabs_of(html) == [("Audit log", "/settings/audit/"), ("Event deliveries", "/settings/events/")]
