@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core import signing
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 
 _SALT = "commerce_hub.pagination"
 
@@ -70,3 +71,11 @@ def _serial(value):
     if hasattr(value, "pk"):
         return value.pk
     return str(value) if not isinstance(value, int | float | str | type(None)) else value
+
+
+def query_string_without(params: QueryDict, *names: str) -> str:
+    """An index page's query string without some parameters (the cursor, the sort ...), for its links."""
+    copy = params.copy()
+    for name in names:
+        copy.pop(name, None)
+    return copy.urlencode()

@@ -71,6 +71,7 @@ TENANT_APPS = [
     "commerce_hub.events",
     "commerce_hub.idempotency",
     "commerce_hub.organization",
+    "commerce_hub.saved_views",
     "crm",
     "billing",
     "payments",

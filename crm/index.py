@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import django_filters
-from django import forms
 from django.conf import settings
 from django.db.models import DateField, DecimalField, F, Q, QuerySet, Value
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
@@ -21,9 +20,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from commerce_hub.organization.models import COUNTRY_CHOICES
+from commerce_hub.pagination import query_string_without
+from commerce_hub.saved_views import SavedViewIndex
+from commerce_hub.saved_views.forms import SaveViewForm
+from commerce_hub.saved_views.selectors import saved_views_for
 from commerce_hub.text import clean_search, is_id
 from crm.fields import FieldSpec, specs_for
-from crm.models import Company, Contact, Deal, LifecycleStage, SavedView, Stage
+from crm.models import Company, Contact, Deal, LifecycleStage, ObjectType, Stage
 
 MODELS = {"company": Company, "contact": Contact, "deal": Deal}
 SEARCH_FIELDS = {
@@ -225,9 +228,7 @@ def _normalise_view(params: QueryDict, object_type: str, user) -> tuple[QueryDic
     view = params.get("view", "all")
     merged = QueryDict(mutable=True)
     if is_id(view):
-        saved = SavedView.objects.filter(
-            Q(owner=user) | Q(owner__isnull=True), pk=view, object_type=object_type
-        ).first()
+        saved = saved_views_for(index=VIEW_INDEXES[object_type], user=user).filter(pk=view).first()
         if saved is None:
             view = "all"
         else:
@@ -289,13 +290,10 @@ def index_query(object_type: str, params: QueryDict, user) -> IndexQuery:
     )
 
 
-def query_string_without(params: QueryDict, *names: str) -> str:
-    copy = params.copy()
-    for name in names:
-        copy.pop(name, None)
-    return copy.urlencode()
+# The saved views of each record index (commerce_hub.saved_views), one index per kind of record.
+VIEW_INDEXES = {
+    object_type: SavedViewIndex(name=f"crm.{object_type}", share_perm="accounts.edit_crm", audit_prefix="crm")
+    for object_type in ObjectType.values
+}
 
-
-class SaveViewForm(forms.Form):
-    name = forms.CharField(label=_("View name"), max_length=80)
-    shared = forms.BooleanField(label=_("Share with the team"), required=False)
+__all__ = ["VIEW_INDEXES", "SaveViewForm", "query_string_without"]

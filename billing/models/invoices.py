@@ -202,21 +202,3 @@ class ReminderSent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["invoice", "offset_days"], name="billing_reminder_once_per_step")
         ]
-
-
-class InvoiceSavedView(models.Model):
-    """A named invoice index view (its query string). Personal (owner set) or shared with the team."""
-
-    name = models.CharField(max_length=80)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    query = models.CharField(max_length=2000, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["name", "id"]
-
-    def __str__(self):
-        return self.name

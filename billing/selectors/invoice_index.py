@@ -40,7 +40,8 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import Invoice, InvoiceSavedView, InvoiceStatus
+from billing.models import Invoice, InvoiceStatus
+from billing.selectors.invoice_views import invoice_saved_views
 from billing.selectors.receivables import (
     DISPLAY_STATUS_LABELS,
     DISPLAY_STATUSES,
@@ -292,7 +293,7 @@ def _normalise_view(params: QueryDict, user) -> tuple[QueryDict, str, str, str]:
     notice = ""
     merged = QueryDict(mutable=True)
     if is_id(view):
-        saved = InvoiceSavedView.objects.filter(Q(owner=user) | Q(owner__isnull=True), pk=view).first()
+        saved = invoice_saved_views(user).filter(pk=view).first()
         if saved is None:
             view, notice = "all", _("That saved view does not exist (any more); showing all invoices.")
         else:
@@ -463,10 +464,6 @@ def invoice_export_rows(queryset: QuerySet) -> QuerySet:
         snap_buyer_vat=KeyTextTransform("vat_number", buyer),
         snap_buyer_country=KeyTextTransform("country", buyer),
     )
-
-
-def invoice_saved_views(user) -> QuerySet[InvoiceSavedView]:
-    return InvoiceSavedView.objects.filter(Q(owner=user) | Q(owner__isnull=True))
 
 
 # --- the invoices panel of CRM records -------------------------------------------------------------------------------

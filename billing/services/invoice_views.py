@@ -1,50 +1,19 @@
 """Saved invoice views: a name for a query string of the invoices index, personal or shared with the team."""
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.http import QueryDict
-from django.utils.translation import gettext as _
+from billing.selectors.invoice_views import INVOICE_VIEWS
+from commerce_hub.saved_views import services
+from commerce_hub.saved_views.models import SavedView
 
-from billing.models import InvoiceSavedView
-from commerce_hub.accounts.services.audit import audit_record
-
-# What a saved view must not carry: the page cursor and the view selector itself.
-_TRANSIENT = ("after", "view", "csrfmiddlewaretoken")
-SHARE = "accounts.edit_invoices"
+SHARE = INVOICE_VIEWS.share_perm
 
 
-def invoice_saved_view_create(*, name: str, query: str, shared: bool, actor) -> InvoiceSavedView:
-    params = QueryDict(query, mutable=True)
-    for key in _TRANSIENT:
-        params.pop(key, None)
-    name, query = name.strip(), params.urlencode()
-    if not name:
-        raise ValidationError({"name": [_("Give the view a name.")]})
-    if len(query) > InvoiceSavedView._meta.get_field("query").max_length:
-        raise ValidationError({"name": [_("This view has too many filters to save; remove some first.")]})
-    if shared and not actor.has_perm(SHARE):
-        raise ValidationError({"shared": [_("Your role cannot share views with the team.")]})
-    owner = None if shared else actor
-    with transaction.atomic():
-        # Two saves of the same name racing both pass this check; a duplicate name is harmless, so no lock.
-        if InvoiceSavedView.objects.filter(name__iexact=name, owner=owner).exists():
-            raise ValidationError({"name": [_("You already have a view with this name.")]})
-        view = InvoiceSavedView.objects.create(name=name, owner=owner, query=query, created_by=actor)
-        if shared:
-            audit_record(actor=actor, action="invoice.view_shared", obj=view)
-    return view
+def invoice_saved_view_create(*, name: str, query: str, shared: bool, actor) -> SavedView:
+    return services.saved_view_create(index=INVOICE_VIEWS, name=name, query=query, shared=shared, actor=actor)
 
 
-def invoice_saved_view_check_delete(*, view: InvoiceSavedView, actor) -> None:
-    """Your own views are yours to delete; shared views need their creator or someone who manages settings."""
-    if view.owner_id is None and view.created_by_id != actor.pk and not actor.has_perm("accounts.manage_settings"):
-        raise ValidationError(_("Only its creator or an admin can delete a shared view."))
-    if view.owner_id is not None and view.owner_id != actor.pk:
-        raise ValidationError(_("This view belongs to someone else."))
+def invoice_saved_view_check_delete(*, view: SavedView, actor) -> None:
+    services.saved_view_check_delete(view=view, actor=actor)
 
 
-def invoice_saved_view_delete(*, view: InvoiceSavedView, actor) -> None:
-    invoice_saved_view_check_delete(view=view, actor=actor)
-    with transaction.atomic():
-        audit_record(actor=actor, action="invoice.view_deleted", obj=view)
-        view.delete()
+def invoice_saved_view_delete(*, view: SavedView, actor) -> None:
+    services.saved_view_delete(index=INVOICE_VIEWS, view=view, actor=actor)

@@ -22,8 +22,8 @@ from billing.selectors.invoice_index import (
     invoice_index_query,
     invoice_index_totals,
     invoice_rows_decorate,
-    invoice_saved_views,
 )
+from billing.selectors.invoice_views import invoice_saved_views
 from billing.services.invoice_views import (
     invoice_saved_view_check_delete,
     invoice_saved_view_create,
@@ -32,9 +32,9 @@ from billing.services.invoice_views import (
 from commerce_hub.access import get_for_user, require_perm
 from commerce_hub.accounts.services.audit import audit_record
 from commerce_hub.money import quantize
-from commerce_hub.pagination import keyset_page
+from commerce_hub.pagination import keyset_page, query_string_without
+from commerce_hub.saved_views.forms import SaveViewForm
 from commerce_hub.text import csv_safe
-from crm.index import SaveViewForm, query_string_without
 
 VIEW = "accounts.view_invoices"
 PAGE_SIZE = 50

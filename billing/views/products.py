@@ -34,8 +34,7 @@ from commerce_hub.accounts.models import AuditEntry
 from commerce_hub.accounts.services.audit import audit_record
 from commerce_hub.forms import form_add_errors
 from commerce_hub.organization.selectors import organization_profile_cached
-from commerce_hub.pagination import keyset_page
-from crm.index import query_string_without
+from commerce_hub.pagination import keyset_page, query_string_without
 
 VIEW = "accounts.view_products"
 MANAGE = "accounts.manage_products"

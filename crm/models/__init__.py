@@ -4,7 +4,7 @@ from crm.models.configuration import LifecycleStage, ObjectType, PropertyDefinit
 from crm.models.contacts import Contact
 from crm.models.deals import Deal, DealStageChange, Pipeline, Stage
 from crm.models.imports import ImportJob, ImportRowError
-from crm.models.saved_views import CrmList, CrmListMember, SavedView
+from crm.models.saved_views import CrmList, CrmListMember
 
 __all__ = [
     "Company",
@@ -20,7 +20,6 @@ __all__ = [
     "ObjectType",
     "Pipeline",
     "PropertyDefinition",
-    "SavedView",
     "Stage",
     "Task",
 ]

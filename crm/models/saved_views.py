@@ -5,27 +5,6 @@ from django.utils import timezone
 from crm.models.configuration import ObjectType
 
 
-class SavedView(models.Model):
-    """A named index view: its filters, columns and sort. Personal (owner set) or shared with the team (no owner)."""
-
-    object_type = models.CharField(max_length=10, choices=ObjectType.choices)
-    name = models.CharField(max_length=80)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    # The index page's query string without the cursor: filters, search and sort, exactly as the page reads them.
-    query = models.CharField(max_length=2000, blank=True)
-    columns = models.JSONField(default=list, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["object_type", "name", "id"]
-
-    def __str__(self):
-        return self.name
-
-
 class CrmList(models.Model):
     """A list of records: dynamic (filters evaluated whenever the list is viewed) or static (chosen members)."""
 

@@ -2,7 +2,6 @@ import csv
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,9 +14,10 @@ from commerce_hub.access import get_for_user, require_perm
 from commerce_hub.accounts.models import User
 from commerce_hub.accounts.services.audit import audit_record
 from commerce_hub.pagination import keyset_page
+from commerce_hub.saved_views.selectors import saved_views_for
 from commerce_hub.text import csv_safe, ids_from, is_id
-from crm.index import DEFAULT_VIEWS, SaveViewForm, index_query, query_string_without
-from crm.models import CrmList, LifecycleStage, SavedView, Stage
+from crm.index import DEFAULT_VIEWS, VIEW_INDEXES, SaveViewForm, index_query, query_string_without
+from crm.models import CrmList, LifecycleStage, Stage
 from crm.services import records as record_services
 from crm.services.lists import crm_list_add_members
 from crm.services.views import saved_view_create, saved_view_delete
@@ -45,7 +45,7 @@ def record_index(request, plural: str):
     object_type = _object_type(plural)
     index = index_query(object_type, request.GET, request.user)
     page = keyset_page(index.queryset, ordering=index.ordering, cursor=request.GET.get("after"), size=PAGE_SIZE)
-    saved = SavedView.objects.filter(Q(owner=request.user) | Q(owner__isnull=True), object_type=object_type)
+    saved = saved_views_for(index=VIEW_INDEXES[object_type], user=request.user)
     query = query_string_without(request.GET, "after")
     return render(
         request,
@@ -103,12 +103,12 @@ def saved_view_remove(request, plural: str, pk: int):
     object_type = _object_type(plural)
     view = get_for_user(
         request.user,
-        SavedView.objects.filter(Q(owner=request.user) | Q(owner__isnull=True), object_type=object_type),
+        saved_views_for(index=VIEW_INDEXES[object_type], user=request.user),
         "accounts.view_crm",
         pk=pk,
     )
     try:
-        saved_view_delete(view=view, actor=request.user)
+        saved_view_delete(object_type=object_type, view=view, actor=request.user)
     except ValidationError as exc:
         raise PermissionDenied(" ".join(exc.messages)) from exc
     messages.success(request, _("View deleted."))

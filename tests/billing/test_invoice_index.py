@@ -13,13 +13,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from billing.models import Invoice, InvoicePayment, InvoiceSavedView, InvoiceStatus
+from billing.models import Invoice, InvoicePayment, InvoiceStatus
 from billing.services.credit_notes import LineCredit, credit_note_create
 from billing.services.invoice_payments import invoice_mark_uncollectible, invoice_record_payment, invoice_void
 from billing.services.invoices import invoice_create, invoice_finalize
 from commerce_hub.accounts.models import AuditEntry, Role
 from commerce_hub.money import money_format
 from commerce_hub.organization.models import OrganizationProfile
+from commerce_hub.saved_views.models import SavedView
 from crm.models import Company, Contact, Deal, Stage
 from tests.billing.invoicing import buyer_make, draft_make, seller_ready
 from tests.conftest import user_make
@@ -306,7 +307,7 @@ def test_personal_saved_view_is_its_owners_and_keeps_its_default_view(client_alp
     client_alpha.force_login(finance)
     query = "view=overdue&currency=NOK&after=junk"
     response = client_alpha.post(reverse("billing:invoice_view_save"), {"name": "NOK overdue", "query": query})
-    view = InvoiceSavedView.objects.get(name="NOK overdue")
+    view = SavedView.objects.get(name="NOK overdue")
     assert (view.owner, view.query) == (finance, "currency=NOK")
     assert response["Location"] == f"{URL}?view={view.pk}"
 
@@ -314,7 +315,7 @@ def test_personal_saved_view_is_its_owners_and_keeps_its_default_view(client_alp
     page = client_alpha.get(f"{URL}?view=overdue&currency=NOK")
     assert page.context["index"].save_query == "currency=NOK&base=overdue"
     client_alpha.post(reverse("billing:invoice_view_save"), {"name": "NOK late", "query": "currency=NOK&base=overdue"})
-    late = InvoiceSavedView.objects.get(name="NOK late")
+    late = SavedView.objects.get(name="NOK late")
     assert rows(client_alpha.get(f"{URL}?view={late.pk}")) == keys(book, "F", "C")
     assert [v.name for v in client_alpha.get(URL).context["saved_views"]] == ["NOK late", "NOK overdue"]
 
@@ -334,7 +335,7 @@ def test_shared_view_is_seen_by_the_team_and_deleted_after_a_confirm_step(client
     client_alpha.post(
         reverse("billing:invoice_view_save"), {"name": "Team drafts", "query": "base=drafts", "shared": "on"}
     )
-    shared = InvoiceSavedView.objects.get(name="Team drafts")
+    shared = SavedView.objects.get(name="Team drafts")
     assert shared.owner is None
     assert AuditEntry.objects.filter(action="invoice.view_shared", object_id=str(shared.pk)).exists()
 
@@ -343,17 +344,17 @@ def test_shared_view_is_seen_by_the_team_and_deleted_after_a_confirm_step(client
     assert rows(viewer_client.get(f"{URL}?view={shared.pk}")) == keys(book, "Dr")
     # Read-only users may keep personal views but not share them.
     viewer_client.post(reverse("billing:invoice_view_save"), {"name": "Mine", "query": "", "shared": "on"})
-    assert not InvoiceSavedView.objects.filter(name="Mine").exists()
+    assert not SavedView.objects.filter(name="Mine").exists()
     assert viewer_client.get(reverse("billing:invoice_view_delete", args=[shared.pk])).status_code == 403
     assert viewer_client.post(reverse("billing:invoice_view_delete", args=[shared.pk])).status_code == 403
 
     confirm = client_alpha.get(reverse("billing:invoice_view_delete", args=[shared.pk]))
     assert confirm.status_code == 200
     assert "Delete the view “Team drafts”?" in confirm.content.decode()
-    assert InvoiceSavedView.objects.filter(pk=shared.pk).exists()
+    assert SavedView.objects.filter(pk=shared.pk).exists()
     response = client_alpha.post(reverse("billing:invoice_view_delete", args=[shared.pk]))
     assert response.status_code == 302
-    assert not InvoiceSavedView.objects.filter(pk=shared.pk).exists()
+    assert not SavedView.objects.filter(pk=shared.pk).exists()
 
 
 # --- CSV export -------------------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ import io
 from django.test import Client
 
 from commerce_hub.accounts.models import Role
-from crm.models import Company, Contact, Pipeline, SavedView
+from commerce_hub.saved_views.models import SavedView
+from crm.models import Company, Contact, Pipeline
 from tests.conftest import user_make
 
 

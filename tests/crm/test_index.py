@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from commerce_hub.accounts.models import AuditEntry, Role
-from crm.models import Company, Contact, Deal, DealStageChange, Pipeline, PropertyDefinition, SavedView
+from commerce_hub.saved_views.models import SavedView
+from crm.models import Company, Contact, Deal, DealStageChange, Pipeline, PropertyDefinition
 from tests.conftest import user_make
 
 

@@ -9,7 +9,8 @@ from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from commerce_hub.accounts.models import Role, User
-from crm.models import Company, Contact, Deal, SavedView
+from commerce_hub.saved_views.models import SavedView
+from crm.models import Company, Contact, Deal
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "browser-test-pass-1"
