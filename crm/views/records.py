@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from commerce_hub.access import get_for_user, require_perm
 from commerce_hub.text import is_id
+from crm.deletion import deletion_blockers
 from crm.fields import FieldSpec, spec_map, specs_for
 from crm.forms import (
     ContactPickForm,
@@ -320,6 +321,8 @@ def record_delete_view(request, object_type: str, pk: int):
         "title": title,
         "heading": headings[object_type] % {"name": title},
         "consequences": delete_consequences(object_type, record_delete_impact(record, object_type)),
+        # Said before the click: what keeps this record (a finalized invoice addressed to it).
+        "blockers": deletion_blockers(object_type=object_type, ids=[record.pk]),
     }
     return render(request, "crm/record/delete_confirm.html", context)
 

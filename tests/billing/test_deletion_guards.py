@@ -83,3 +83,14 @@ def test_bulk_delete_of_contacts_without_finalized_invoices_goes_ahead(admin_cli
 
     assert not Contact.objects.filter(pk__in=[first.pk, second.pk]).exists()
     assert "2 records deleted." in response.content.decode()
+
+
+def test_the_delete_page_says_why_before_anyone_clicks_and_offers_no_delete_button(admin_client, admin_user):
+    seller_ready()
+    company, contact = buyer_make()
+    invoice = finalized_make(actor=admin_user, company=company, contacts=[contact])
+
+    html = admin_client.get(f"/crm/companies/{company.pk}/delete/").content.decode()
+
+    assert f"This company cannot be deleted: finalized invoice {invoice.number} is addressed to it." in html
+    assert '<button type="submit" class="danger">' not in html
