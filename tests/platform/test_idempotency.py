@@ -410,3 +410,25 @@ def test_apply_credit_without_a_key_links_back_to_the_invoice(seller, admin_clie
     assert response.status_code == 400
     assert f'href="/billing/invoices/{invoice.pk}/"' in response.content.decode()
     assert credit_available(account_for_buyer(invoice), "EUR") == Decimal("20")
+
+
+def test_an_htmx_replay_sends_the_browser_to_the_first_answer(seller, admin_client):
+    invoice = finalized_make()
+    url = f"/billing/invoices/{invoice.pk}/uncollectible/"
+    submit = key()
+    assert admin_client.post(url, submit, HTTP_HX_REQUEST="true").status_code == 302
+    again = admin_client.post(url, submit, HTTP_HX_REQUEST="true")
+    assert again["HX-Redirect"] == f"/billing/invoices/{invoice.pk}/"
+
+
+def test_a_view_that_forgets_to_store_its_answer_writes_nothing(tenant_alpha):
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import RequestFactory
+
+    from commerce_hub.idempotency.web import idempotent
+
+    request = RequestFactory().post("/x/", key())
+    request.user = AnonymousUser()
+    with pytest.raises(RuntimeError, match="claim.done"), idempotent(request, scope="test.forgot"):
+        IdempotencyKey.objects.create(scope="test.write", key="the write", fingerprint="a" * 64)
+    assert not IdempotencyKey.objects.exists()
