@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from commerce_hub.accounts.models import User
+from commerce_hub.forms import form_add_errors
 from commerce_hub.money import money_bound_text, money_format, money_in_bounds, number_format
 from commerce_hub.organization.models import COUNTRY_CHOICES, CURRENCY_CHOICES
 from crm.fields import FieldSpec, record_value
@@ -181,13 +182,9 @@ def form_changes(form: forms.Form, *, skip_empty: bool) -> dict[str, str]:
 
 
 def form_apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put each message of a service's ValidationError next to its field (unknown keys go to the top)."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for key, messages in exc.message_dict.items():
-        name = key.replace(":", "__")
-        form.add_error(name if name in form.fields else None, messages)
+    """Put each message of a service's ValidationError next to its field (unknown keys go to the top); a custom
+    property's key "p:size" names the form field "p__size"."""
+    form_add_errors(form, exc, field_map=lambda key: key.replace(":", "__"))
 
 
 # --- showing values ----------------------------------------------------------------------------------------------

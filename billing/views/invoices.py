@@ -33,6 +33,7 @@ from billing.services import invoices as services
 from billing.services.numbering import number_format, number_series_get
 from billing.views.line_items import editor_context
 from commerce_hub.access import get_for_user, require_perm
+from commerce_hub.forms import form_add_errors
 from commerce_hub.idempotency.web import idempotent
 from commerce_hub.text import clean_search
 from crm.models import Company, Contact, Deal
@@ -50,14 +51,6 @@ def _invoice(request, pk: int, perm: str = VIEW) -> Invoice:
 def _errors_to_messages(request, exc: ValidationError) -> None:
     for message in exc.messages:
         messages.error(request, message)
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for key, errors in exc.message_dict.items():
-        form.add_error(key if key in form.fields else None, errors)
 
 
 # --- create -----------------------------------------------------------------------------------------------------------
@@ -195,7 +188,7 @@ def invoice_edit(request, pk: int):
         try:
             services.invoice_update_draft(invoice=invoice, values=values, actor=request.user)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("Invoice details saved."))
             return redirect("billing:invoice_detail", invoice.pk)
@@ -336,7 +329,7 @@ def invoice_payment_new(request, pk: int):
                 messages.success(request, _("Payment recorded."))
                 return claim.done(redirect("billing:invoice_detail", invoice.pk))
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_add_errors(form, exc)
     return render(
         request,
         "billing/invoices/payment.html",
@@ -464,7 +457,7 @@ def credit_note_new(request, pk: int):
                 exc = ValidationError(
                     {(f"{key}_net" if key.startswith("amount_") else key): v for key, v in exc.error_dict.items()}
                 )
-            _form_errors(form, exc)
+            form_add_errors(form, exc)
     credited = credit_services.credited_quantities(invoice)
     rows = [
         {"index": index, "line": line, "field": form[name], "credited": credited.get(index)}

@@ -39,6 +39,7 @@ from billing.selectors.products import folder_paths, unit_price_format
 from billing.selectors.tax_rates import tax_rate_choices
 from billing.services import line_items as services
 from commerce_hub.access import get_for_user, require_perm
+from commerce_hub.forms import form_add_errors
 from commerce_hub.money import money_format
 from commerce_hub.text import is_id
 
@@ -157,15 +158,6 @@ def _line_initial(line: LineItem) -> dict:
         "billing_start_delay": line.billing_start_delay,
         "unit_cost": line.unit_cost,
     }
-
-
-def _form_errors(form: forms.Form, exc: ValidationError) -> None:
-    """A service's errors next to their fields; keys the form does not have go on top."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for key, messages_ in exc.message_dict.items():
-        form.add_error(key if key in form.fields else None, messages_)
 
 
 # --- lookups ----------------------------------------------------------------------------------------------------------
@@ -386,7 +378,7 @@ def line_custom(request, owner_kind: str, owner_pk: int):
                 actor=request.user,
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             return _done(request, owner, _("“%(name)s” added.") % {"name": line.name})
     context = {"form": form}
@@ -441,7 +433,7 @@ def line_edit(request, owner_kind: str, owner_pk: int, pk: int):
         try:
             services.line_item_update(owner=owner, line=line, values=form.values(), actor=request.user)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             return _done(request, owner, _("“%(name)s” saved.") % {"name": line.name})
     elif data is None:
@@ -531,7 +523,7 @@ def adjustment_new(request, owner_kind: str, owner_pk: int):
         try:
             adjustment = services.adjustment_create(owner=owner, values=form.values(), actor=request.user)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             return _done(request, owner, _("“%(label)s” added.") % {"label": adjustment.label})
     context = {"adjustment_form": form, "form_url": request.path}
@@ -560,7 +552,7 @@ def adjustment_edit(request, owner_kind: str, owner_pk: int, pk: int):
         try:
             services.adjustment_update(owner=owner, adjustment=adjustment, values=form.values(), actor=request.user)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             return _done(request, owner, _("“%(label)s” saved.") % {"label": form.cleaned_data["label"]})
     context = {"adjustment_form": form, "form_url": request.path, "adjustment": adjustment}

@@ -19,8 +19,9 @@ from billing.models import InvoicePayment
 from billing.selectors.receivables import account_of_record
 from billing.services import invoice_payments as payment_services
 from billing.services.receivables import customer_credit_add
-from billing.views.invoices import PAYMENTS, _errors_to_messages, _form_errors, _invoice
+from billing.views.invoices import PAYMENTS, _errors_to_messages, _invoice
 from commerce_hub.access import get_for_user, require_perm
+from commerce_hub.forms import form_add_errors
 from commerce_hub.idempotency.web import idempotent
 from crm.models import Company, Contact
 
@@ -51,7 +52,7 @@ def payment_reverse(request, pk: int):
                 messages.success(request, _("Payment reversed; the invoice owes it again."))
                 return claim.done(redirect("billing:invoice_detail", invoice.pk))
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_add_errors(form, exc)
     return render(
         request,
         "billing/receivables/payment_reverse.html",
@@ -116,7 +117,7 @@ def customer_credit_new(request, kind: str, pk: int):
                 messages.success(request, _("Credit added."))
                 return claim.done(redirect(back))
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_add_errors(form, exc)
     return render(
         request,
         "billing/receivables/credit_new.html",
