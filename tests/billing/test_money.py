@@ -23,7 +23,7 @@ from billing.services.reminders import late_fee_amount
 from commerce_hub.money import MONEY_DECIMAL_PLACES, MONEY_MAX, MONEY_MAX_DIGITS, money, money_check, money_format
 from crm.fields import parse_value, spec_map
 from crm.models import Deal
-from tests.billing.invoicing import draft_make, finalized_make, seller_ready
+from tests.billing.invoicing import draft_make, finalized_make, key, seller_ready
 from tests.billing.test_invoice_pdf import bank, media, text_of  # noqa: F401
 from tests.billing.test_line_items import custom_data, deal_make, editor_url, line_make, stage  # noqa: F401
 
@@ -177,7 +177,7 @@ def test_finalizing_beyond_the_bound_is_a_clear_error_not_an_overflow(tenant_alp
     editor = admin_client.get(f"/billing/invoices/{invoice.pk}/line-items/")
     assert editor.status_code == 200
     assert "This line comes to 1,000,000,000,000 or more" in page_text(editor)
-    response = admin_client.post(f"/billing/invoices/{invoice.pk}/finalize/", follow=True)
+    response = admin_client.post(f"/billing/invoices/{invoice.pk}/finalize/", key(), follow=True)
     assert response.status_code == 200
     assert "This line comes to 1,000,000,000,000 or more" in page_text(response)
     assert Invoice.objects.get(pk=invoice.pk).status == "draft"
