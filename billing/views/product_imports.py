@@ -3,11 +3,8 @@ progress, the result."""
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -22,10 +19,10 @@ from commerce_hub.access import get_for_user, require_perm
 from commerce_hub.imports import MAX_ROWS, PREVIEW_ROWS
 from commerce_hub.imports.forms import ImportMappingForm, ImportUploadForm
 from commerce_hub.imports.mapping import importable_specs
+from commerce_hub.imports.views import errors_csv_response
 from commerce_hub.money import number_format
 from commerce_hub.organization.selectors import organization_profile_cached
 from commerce_hub.pagination import keyset_page
-from commerce_hub.text import csv_safe
 
 PERM = "accounts.manage_products"
 ERRORS_SHOWN = 200
@@ -173,23 +170,9 @@ def import_run(request, pk: int):
     return redirect("billing:product_import_detail", pk=job.pk)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @require_perm(PERM)
 @require_GET
 def import_errors_csv(request, pk: int):
     job = _job(request, pk)
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield "\ufeff"  # Excel reads the file as UTF-8 only with the byte-order mark
-        yield writer.writerow([_("Row"), _("Column"), _("Value"), _("Reason")])
-        for row, column, value, message in import_jobs.product_import_errors(job=job).iterator():
-            yield writer.writerow([row, csv_safe(column), csv_safe(value), message])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="product-import-errors.csv"'
-    return response
+    errors = import_jobs.product_import_errors(job=job).iterator()
+    return errors_csv_response(errors, filename="product-import-errors.csv")

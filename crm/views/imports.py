@@ -1,10 +1,8 @@
 """CSV import pages: upload, column mapping with a preview, validation report and progress, result, history."""
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -14,9 +12,9 @@ from django_htmx.http import HttpResponseClientRefresh
 from commerce_hub.access import get_for_user, require_perm
 from commerce_hub.imports.forms import ImportMappingForm, ImportUploadForm
 from commerce_hub.imports.mapping import importable_specs
+from commerce_hub.imports.views import errors_csv_response
 from commerce_hub.money import number_format
 from commerce_hub.pagination import keyset_page
-from commerce_hub.text import csv_safe
 from crm.fields import specs_for
 from crm.imports import MAX_ROWS, PREVIEW_ROWS
 from crm.imports import selectors as import_selectors
@@ -207,24 +205,9 @@ def import_run(request, pk: int):
     return redirect("crm:import_detail", job.pk)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @require_perm(PERM)
 @require_GET
 def import_errors_csv(request, pk: int):
-    """Every error of an import as CSV, streamed: a file of 200,000 bad rows never sits in memory."""
     job = _job(request, pk)
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield "\ufeff"  # Excel reads the file as UTF-8 only with the byte-order mark
-        yield writer.writerow([_("Row"), _("Column"), _("Value"), _("Reason")])
-        for error in import_selectors.import_job_errors(job=job).iterator(chunk_size=2000):
-            yield writer.writerow([error.row_number, csv_safe(error.column), csv_safe(error.value), error.message])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
-    return response
+    errors = import_selectors.import_job_errors(job=job).values_list("row_number", "column", "value", "message")
+    return errors_csv_response(errors.iterator(chunk_size=2000), filename=f"import-{job.pk}-errors.csv")
