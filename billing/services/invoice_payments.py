@@ -33,11 +33,10 @@ from billing.services.receivables import (
     ledger_post,
 )
 from commerce_hub.events.services import event_emit
-from commerce_hub.money import quantize
+from commerce_hub.money import money_in_bounds, money_too_large_message, quantize
 
 PAYMENT_DATE_PAST_LIMIT = timedelta(days=3650)
 # The largest single payment accepted (a documented bound, far above any real invoice; see commerce_hub.money).
-MAX_PAYMENT = Decimal("1000000000000")
 # A finalized invoice's bucket can take payments, credit and credit notes; a draft has no account yet.
 _RECEIVING = (InvoiceStatus.OPEN, InvoiceStatus.PAID, InvoiceStatus.VOID, InvoiceStatus.UNCOLLECTIBLE)
 
@@ -62,8 +61,8 @@ def _payment_errors(*, invoice: Invoice, amount: Decimal, paid_on: date, method:
     today = timezone.localdate()
     if not amount.is_finite() or amount <= 0:
         errors["amount"] = [_("Enter an amount above zero.")]
-    elif amount >= MAX_PAYMENT:
-        errors["amount"] = [_("Enter an amount below 1,000,000,000,000.")]
+    elif not money_in_bounds(amount):
+        errors["amount"] = [money_too_large_message()]
     elif quantize(amount, invoice.currency) != amount:
         errors["amount"] = [_("Use at most the currency's decimals.")]
     if paid_on > today:

@@ -22,7 +22,7 @@ from billing.models import CreditNote, EntryKind, Invoice, InvoicePayment, Invoi
 from billing.selectors.receivables import Account, credit_available, invoice_account, invoice_bucket_balance
 from billing.services.invoice_records import invoice_change_record
 from commerce_hub.events.services import event_emit
-from commerce_hub.money import quantize
+from commerce_hub.money import money_in_bounds, money_too_large_message, quantize
 
 _ACCOUNT_LOCK_CLASS = 72_002
 
@@ -142,9 +142,6 @@ def credit_apply(*, invoice: Invoice, actor) -> Decimal:
     )
 
 
-MAX_MANUAL_CREDIT = Decimal("1000000000000")
-
-
 def customer_credit_add(*, account: Account, currency: str, amount: Decimal, reason: str, actor) -> ReceivableEntry:
     """Grant a customer credit by hand (a goodwill gesture, a settlement). The reason is required: it is what an
     auditor reads."""
@@ -157,8 +154,8 @@ def customer_credit_add(*, account: Account, currency: str, amount: Decimal, rea
         errors["currency"] = [_("Choose a currency.")]
     if not amount.is_finite() or amount <= 0:
         errors["amount"] = [_("Enter an amount above zero.")]
-    elif amount >= MAX_MANUAL_CREDIT:
-        errors["amount"] = [_("Enter an amount below 1,000,000,000,000.")]
+    elif not money_in_bounds(amount):
+        errors["amount"] = [money_too_large_message()]
     elif "currency" not in errors and quantize(amount, currency) != amount:
         errors["amount"] = [_("Use at most the currency's decimals.")]
     if not reason.strip():

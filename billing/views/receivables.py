@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from billing.forms.fields import AmountField
 from billing.models import InvoicePayment
 from billing.selectors.receivables import account_of_record
 from billing.services import invoice_payments as payment_services
@@ -31,7 +32,7 @@ class ReverseForm(forms.Form):
 
 
 class CreditForm(forms.Form):
-    amount = forms.DecimalField(label=gettext_lazy("Amount"), max_digits=16, decimal_places=4, min_value=0)
+    amount = AmountField(label=gettext_lazy("Amount"))
     currency = forms.ChoiceField(label=gettext_lazy("Currency"), choices=[(c, c) for c in settings.CURRENCIES])
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=300)
 
