@@ -33,6 +33,8 @@ class OwnerKind:
     # Why this document's lines cannot change now ("" when they can): a finalized invoice is frozen.
     locked_reason: Callable[[Model], str] = lambda obj: ""
     active_nav: str = ""
+    # The URL segment before the owner's id: "deals" -> /billing/deals/<id>/line-items/ ("<kind>s" when empty).
+    url_segment: str = ""
 
 
 @dataclass(frozen=True)

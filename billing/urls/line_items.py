@@ -1,9 +1,10 @@
 from django.urls import path
 
+from billing.editor import owner_kinds
 from billing.views import line_items as views
 
-# The editor's routes exist once per document kind ("billing:deal_line_items", ...), like the CRM's record routes,
-# so quotes, invoices, payment links and subscriptions add their own set with _editor_routes.
+# The editor's routes exist once per registered document kind ("billing:deal_line_items", ...), like the CRM's
+# record routes: a kind registered from an AppConfig (billing.editor.register_owner_kind) gets its set here.
 
 
 def _editor_routes(kind: str, plural: str) -> list:
@@ -28,4 +29,6 @@ def _editor_routes(kind: str, plural: str) -> list:
     ]
 
 
-urlpatterns = [*_editor_routes("deal", "deals"), *_editor_routes("invoice", "invoices")]
+urlpatterns = [
+    route for kind in owner_kinds().values() for route in _editor_routes(kind.kind, kind.url_segment or f"{kind.kind}s")
+]
