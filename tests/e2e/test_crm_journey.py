@@ -88,5 +88,5 @@ def test_company_contact_deal_board_and_saved_view(page, live_server_port, admin
     expect(page.locator("#results tbody tr")).to_have_count(1)
     with schema_context("t_live"):
         saved = SavedView.objects.get(name="Presentations")
-        assert saved.query == f"stage={target.pk}" and saved.object_type == "deal"
+        assert saved.query == f"stage={target.pk}" and saved.index == "crm.deal"
     screenshot(page, "journey-saved-view")
