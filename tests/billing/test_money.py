@@ -252,3 +252,21 @@ def test_the_late_fee_takes_the_decimals_of_its_currency(tenant_alpha, admin_use
     with pytest.raises(ValidationError) as error:
         late_fee_settings_update(actor=admin_user, late_fee=Money("2.125", "EUR"), **values)
     assert error.value.message_dict == {"late_fee_amount": ["Use at most 2 decimals."]}
+
+
+def test_imports_report_amounts_beyond_the_bound_by_row(admin_client, django_capture_on_commit_callbacks, eager_tasks):
+    from tests.billing import test_product_import as products
+    from tests.crm import test_import as crm
+
+    job = products.check(
+        admin_client, django_capture_on_commit_callbacks, "sku,name,price_EUR\nOK,Fine,10\nBIG,Turbine,1000000000000\n"
+    )
+    assert products.errors_of(job) == [(3, "price_EUR", "1000000000000", "Enter a number below 1,000,000,000,000.")]
+
+    job = crm.validate(
+        admin_client,
+        django_capture_on_commit_callbacks,
+        "deal",
+        "Name,Amount,Stage\nFine,10,Contract sent\nBig,1000000000000,Contract sent\n",
+    )
+    assert crm.errors_of(job) == [(3, "Amount", "1000000000000", TOO_LARGE)]
