@@ -20,9 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from commerce_hub.organization.models import COUNTRY_CHOICES
-from commerce_hub.pagination import query_string_without
 from commerce_hub.saved_views import SavedViewIndex
-from commerce_hub.saved_views.forms import SaveViewForm
 from commerce_hub.saved_views.selectors import saved_views_for
 from commerce_hub.text import clean_search, is_id
 from crm.fields import FieldSpec, specs_for
@@ -295,5 +293,3 @@ VIEW_INDEXES = {
     object_type: SavedViewIndex(name=f"crm.{object_type}", share_perm="accounts.edit_crm", audit_prefix="crm")
     for object_type in ObjectType.values
 }
-
-__all__ = ["VIEW_INDEXES", "SaveViewForm", "query_string_without"]

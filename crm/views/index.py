@@ -13,10 +13,11 @@ from django.views.decorators.http import require_POST
 from commerce_hub.access import get_for_user, require_perm
 from commerce_hub.accounts.models import User
 from commerce_hub.accounts.services.audit import audit_record
-from commerce_hub.pagination import keyset_page
+from commerce_hub.pagination import keyset_page, query_string_without
+from commerce_hub.saved_views.forms import SaveViewForm
 from commerce_hub.saved_views.selectors import saved_views_for
 from commerce_hub.text import csv_safe, ids_from, is_id
-from crm.index import DEFAULT_VIEWS, VIEW_INDEXES, SaveViewForm, index_query, query_string_without
+from crm.index import DEFAULT_VIEWS, VIEW_INDEXES, index_query
 from crm.models import CrmList, LifecycleStage, Stage
 from crm.services import records as record_services
 from crm.services.lists import crm_list_add_members
