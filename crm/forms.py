@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from commerce_hub.accounts.models import User
 from commerce_hub.forms import form_add_errors
-from commerce_hub.money import money_bound_text, money_format, money_in_bounds, number_format
+from commerce_hub.money import money_bound_text, money_format, money_in_bounds, number_format, quantize
 from commerce_hub.organization.models import COUNTRY_CHOICES, CURRENCY_CHOICES
 from crm.fields import FieldSpec, record_value
 from crm.models import Company, LifecycleStage, Pipeline, Stage
@@ -136,7 +136,10 @@ def initial_value(record: Model, spec: FieldSpec) -> str:
         return ""
     kind = spec.type
     if kind == "money":
-        return str(value.amount)
+        # Stored with 4 decimals: the box shows the currency's own, and more only where more were entered.
+        amount = value.amount
+        shown = quantize(amount, str(value.currency))
+        return f"{shown if shown == amount else amount.normalize():f}"
     if kind == "date":
         return value.isoformat()
     if kind == "company" and _small_company_list() is None:

@@ -22,6 +22,7 @@ from billing.services.products import PriceInput, ProductInput, product_values_e
 from billing.services.reminders import late_fee_amount
 from commerce_hub.money import MONEY_DECIMAL_PLACES, MONEY_MAX, MONEY_MAX_DIGITS, money, money_check, money_format
 from crm.fields import parse_value, spec_map
+from crm.forms import initial_value
 from crm.models import Deal
 from tests.billing.invoicing import draft_make, finalized_make, key, seller_ready
 from tests.billing.test_invoice_pdf import bank, media, text_of  # noqa: F401
@@ -84,6 +85,13 @@ def test_deal_amounts_keep_three_decimals(tenant_alpha, stage):  # noqa: F811
     deal = deal_make(stage, currency="KWD", amount=Money("1234.567", "KWD"))
     deal.refresh_from_db()
     assert deal.amount == Money("1234.567", "KWD")
+    # The edit box shows the currency's decimals, not the column's four.
+    spec = spec_map("deal")["amount"]
+    assert initial_value(deal, spec) == "1234.567"
+    deal.amount = Money("1250.5", "EUR")
+    assert initial_value(deal, spec) == "1250.50"
+    deal.amount = Money("1250.5055", "EUR")
+    assert initial_value(deal, spec) == "1250.5055"
 
 
 # --- the upper bound --------------------------------------------------------------------------------------------------
