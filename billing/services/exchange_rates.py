@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from billing import events
 from billing.models import ExchangeRate
 from commerce_hub.accounts.services.audit import audit_record
 from commerce_hub.events.services import event_emit
@@ -63,7 +64,7 @@ def exchange_rate_create(*, base: str, quote: str, rate: Decimal, valid_from: da
         row = ExchangeRate(base=base, quote=quote, rate=rate, valid_from=valid_from)
         _save(row)
         audit_record(actor=actor, action="billing.exchange_rate_created", obj=row, after=_snapshot(row))
-        event_emit(name="exchange_rate.created", payload={"id": row.pk})
+        event_emit(name=events.EXCHANGE_RATE_CREATED, payload={"id": row.pk})
     return row
 
 
@@ -79,7 +80,7 @@ def exchange_rate_update(
         row.base, row.quote, row.rate, row.valid_from = base, quote, rate, valid_from
         _save(row)
         audit_record(actor=actor, action="billing.exchange_rate_updated", obj=row, before=before, after=_snapshot(row))
-        event_emit(name="exchange_rate.updated", payload={"id": row.pk})
+        event_emit(name=events.EXCHANGE_RATE_UPDATED, payload={"id": row.pk})
     return row
 
 
@@ -88,7 +89,7 @@ def exchange_rate_delete(*, exchange_rate: ExchangeRate, actor) -> None:
         audit_record(
             actor=actor, action="billing.exchange_rate_deleted", obj=exchange_rate, before=_snapshot(exchange_rate)
         )
-        event_emit(name="exchange_rate.deleted", payload={"id": exchange_rate.pk})
+        event_emit(name=events.EXCHANGE_RATE_DELETED, payload={"id": exchange_rate.pk})
         exchange_rate.delete()
 
 

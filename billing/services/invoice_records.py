@@ -6,8 +6,10 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from billing import events
 from billing.models import Invoice, InvoiceEvent
 from commerce_hub.accounts.services.audit import audit_record
+from commerce_hub.events.catalogue import EventType
 from commerce_hub.events.services import event_emit
 
 
@@ -26,9 +28,12 @@ def invoice_event_add(*, invoice: Invoice, kind: str, actor, from_status: str = 
 
 
 def invoice_change_record(
-    invoice: Invoice, *, kind: str, actor, event: str | None = None, from_status="", to_status="", **data
+    invoice: Invoice, *, kind: str, actor, event: EventType | str | None = None, from_status="", to_status="", **data
 ):
-    """The three traces every invoice change leaves: its timeline, the audit log and the domain event."""
+    """The three traces every invoice change leaves: its timeline, the audit log and the domain event.
+
+    `event` is a billing.events constant (INVOICE_FINALIZED); the kind of a state change ("paid") is looked up in
+    billing.events.INVOICE_CHANGES, and anything not in the catalogue is refused by event_emit."""
     invoice_event_add(invoice=invoice, kind=kind, actor=actor, from_status=from_status, to_status=to_status, **data)
     audit_record(
         actor=actor,
@@ -39,4 +44,5 @@ def invoice_change_record(
         after={"status": to_status, **data} if to_status else (data or None),
     )
     if event:
-        event_emit(name=f"invoice.{event}", payload={"id": invoice.pk, "number": invoice.number, **data})
+        event_type = event if isinstance(event, EventType) else events.INVOICE_CHANGES.get(event, event)
+        event_emit(name=event_type, payload={"id": invoice.pk, "number": invoice.number, **data})

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
-from billing import pricing
+from billing import events, pricing
 from billing.editor import LineOwner, adjustment_input, deal_amount_from_lines, line_input
 from billing.models import DocumentAdjustment, LineItem, Product, TaxRate
 from billing.models.choices import AdjustmentKind, BillingStart, Frequency
@@ -177,7 +177,7 @@ def _lock(owner: LineOwner) -> None:
 
 
 def _changed(owner: LineOwner) -> None:
-    event_emit(name=f"{owner.kind.kind}.line_items_changed", payload={"id": owner.pk})
+    event_emit(name=events.LINE_ITEMS_CHANGED[owner.kind.kind], payload={"id": owner.pk})
 
 
 def _next_position(owner: LineOwner) -> int:

@@ -18,7 +18,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing import pricing
+from billing import events, pricing
 from billing.models import BundleComponent, PriceTier, Product, ProductFolder, ProductPrice, TaxRate
 from billing.models.choices import Frequency, PricingModel
 from commerce_hub.accounts.services.audit import audit_record
@@ -436,7 +436,7 @@ def product_create(*, data: ProductInput, actor) -> Product:
         product.created_at = product.updated_at = timezone.now()
         _save_with_unique_sku(product, data.sku)
         _save_children(product, data)
-        event_emit(name="product.created", payload={"id": product.pk})
+        event_emit(name=events.PRODUCT_CREATED, payload={"id": product.pk})
     return product
 
 
@@ -467,7 +467,7 @@ def product_update(*, product: Product, data: ProductInput, actor) -> Product:
         components_after = sorted((c.component_id, _decimal_text(c.quantity)) for c in data.components)
         if components_after != components_before:
             changed.append("components")
-        event_emit(name="product.updated", payload={"id": locked.pk, "fields": sorted(set(changed))})
+        event_emit(name=events.PRODUCT_UPDATED, payload={"id": locked.pk, "fields": sorted(set(changed))})
     return locked
 
 
@@ -480,7 +480,7 @@ def product_set_archived(*, product: Product, archived: bool, actor) -> Product:
         product.refresh_from_db()
         if updated:
             audit_record(actor=actor, action="product.archived" if archived else "product.unarchived", obj=product)
-            event_emit(name="product.updated", payload={"id": product.pk, "fields": ["is_archived"]})
+            event_emit(name=events.PRODUCT_UPDATED, payload={"id": product.pk, "fields": ["is_archived"]})
     return product
 
 
@@ -522,7 +522,7 @@ def products_bulk_create(*, inputs: list[ProductInput], actor, source: dict | No
         BundleComponent.objects.bulk_create(components)
         ids = [p.pk for p in products]
         if ids:
-            event_emit(name="product.bulk_created", payload={"ids": ids, **(source or {})})
+            event_emit(name=events.PRODUCT_BULK_CREATED, payload={"ids": ids, **(source or {})})
     return ids
 
 

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing import events
 from billing.models import CreditNote, EntryKind, Invoice, InvoicePayment, InvoiceStatus, ReceivableEntry
 from billing.selectors.receivables import Account, credit_available, invoice_account, invoice_bucket_balance
 from billing.services.invoice_records import invoice_change_record
@@ -103,7 +104,15 @@ def invoice_settle(invoice: Invoice, *, actor, via: str) -> str:
     before = invoice.status
     for name, value in fields.items():
         setattr(invoice, name, value)
-    invoice_change_record(invoice, kind=kind, actor=actor, event=kind, from_status=before, to_status=target, via=via)
+    invoice_change_record(
+        invoice,
+        kind=kind,
+        actor=actor,
+        event=events.INVOICE_CHANGES[kind],
+        from_status=before,
+        to_status=target,
+        via=via,
+    )
     return target
 
 
@@ -121,7 +130,7 @@ def credit_spend(*, account: Account, invoice: Invoice, up_to: Decimal, actor) -
         legs=[Leg(EntryKind.CREDIT_APPLIED, -amount, invoice), Leg(EntryKind.CREDIT_APPLIED, amount, None)],
     )
     event_emit(
-        name="customer_credit.applied",
+        name=events.CUSTOMER_CREDIT_APPLIED,
         payload={
             "account": account.key,
             "currency": invoice.currency,
@@ -171,7 +180,7 @@ def customer_credit_add(*, account: Account, currency: str, amount: Decimal, rea
             memo=reason.strip(),
         )
         event_emit(
-            name="customer_credit.added",
+            name=events.CUSTOMER_CREDIT_ADDED,
             payload={"account": account.key, "currency": currency, "amount": f"{amount:f}", "entry_id": entry.pk},
         )
     return entry

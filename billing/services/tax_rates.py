@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing import events
 from billing.models import TaxRate
 from commerce_hub.accounts.services.audit import audit_record
 from commerce_hub.events.services import event_emit
@@ -69,7 +70,7 @@ def tax_rate_create(*, name: str, rate: Decimal, category: str, country: str = "
         last = TaxRate.objects.filter(country=values["country"]).aggregate(last=Max("position"))["last"]
         tax_rate = TaxRate.objects.create(**values, position=(last + 1) if last is not None else 0)
         audit_record(actor=actor, action="tax_rate.created", obj=tax_rate, after=_snapshot(tax_rate))
-        event_emit(name="tax_rate.created", payload={"id": tax_rate.pk})
+        event_emit(name=events.TAX_RATE_CREATED, payload={"id": tax_rate.pk})
     return tax_rate
 
 
@@ -96,7 +97,7 @@ def tax_rate_update(*, tax_rate: TaxRate, name: str, rate: Decimal, category: st
         after = _snapshot(locked)
         if after != before:
             audit_record(actor=actor, action="tax_rate.updated", obj=locked, before=before, after=after)
-            event_emit(name="tax_rate.updated", payload={"id": locked.pk})
+            event_emit(name=events.TAX_RATE_UPDATED, payload={"id": locked.pk})
     return locked
 
 
@@ -114,7 +115,7 @@ def tax_rate_set_archived(*, tax_rate: TaxRate, archived: bool, actor) -> TaxRat
         locked.is_archived = archived
         locked.save(update_fields=["is_archived"])
         audit_record(actor=actor, action="tax_rate.archived" if archived else "tax_rate.unarchived", obj=locked)
-        event_emit(name="tax_rate.updated", payload={"id": locked.pk, "fields": ["is_archived"]})
+        event_emit(name=events.TAX_RATE_UPDATED, payload={"id": locked.pk, "fields": ["is_archived"]})
     return locked
 
 

@@ -9,13 +9,22 @@ class EventsConfig(AppConfig):
     verbose_name = "Domain events"
 
     def ready(self):
-        # Each app registers its handlers in <app>/handlers.py.
-        autodiscover_modules("handlers")
+        from celery.schedules import crontab
 
         from commerce_hub import registry
 
+        # Each app declares its events in <app>/events.py (the catalogue) and subscribes in <app>/handlers.py.
+        autodiscover_modules("events")
+        autodiscover_modules("handlers")
+        # Sets the hook through which recorded events reach a worker (the services do not import the tasks).
+        from commerce_hub.events import tasks  # noqa: F401
+
         registry.register_queue("events", routes=["commerce_hub.events.*"])
         registry.register_beat("events-sweep-all-tenants", task="commerce_hub.events.sweep_all_tenants", schedule=60.0)
+        # The admins' daily email of failures; idempotent per tenant and day, so firing twice sends once.
+        registry.register_beat(
+            "events-failure-digest-all-tenants", task=tasks.DIGEST_TASK, schedule=crontab(minute=0, hour=6)
+        )
         registry.register_settings_tab(
             key="events",
             label=_("Event deliveries"),

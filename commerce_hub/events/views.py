@@ -4,9 +4,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from commerce_hub.access import get_for_user, require_perm
-from commerce_hub.events.models import Delivery
+from commerce_hub.events.mail import email_retry
+from commerce_hub.events.models import Delivery, OutgoingEmail
 from commerce_hub.events.services import delivery_retry
 from commerce_hub.pagination import keyset_page
+
+EMAIL_STATUSES = ("failed", "waiting", "sent")
+
+
+def _email_status_choices():
+    return [("failed", _("Failed")), ("waiting", _("Waiting")), ("sent", _("Sent"))]
 
 
 @require_perm("accounts.view_audit_log")
@@ -23,6 +30,7 @@ def delivery_list(request):
             "page": page,
             "status": status,
             "statuses": Delivery.Status.choices,
+            "failed_emails": OutgoingEmail.objects.filter(failed_at__isnull=False, sent_at__isnull=True).exists(),
             "active_nav": "settings",
             "settings_tab": "events",
         },
@@ -33,6 +41,43 @@ def delivery_list(request):
 @require_POST
 def delivery_retry_view(request, pk: int):
     delivery = get_for_user(request.user, Delivery.objects.select_related("event"), "accounts.manage_settings", pk=pk)
-    delivery_retry(delivery=delivery, actor=request.user)
-    messages.success(request, _("Delivery queued again."))
+    if delivery_retry(delivery=delivery, actor=request.user):
+        messages.success(request, _("Delivery queued again."))
+    else:
+        messages.info(request, _("This delivery is not failed any more; nothing was queued."))
     return redirect("events:deliveries")
+
+
+@require_perm("accounts.view_audit_log")
+def email_list(request):
+    status = request.GET.get("status", "failed")
+    if status not in EMAIL_STATUSES:
+        status = "failed"
+    qs = {
+        "failed": OutgoingEmail.objects.filter(failed_at__isnull=False, sent_at__isnull=True),
+        "waiting": OutgoingEmail.objects.filter(failed_at__isnull=True, sent_at__isnull=True),
+        "sent": OutgoingEmail.objects.filter(sent_at__isnull=False),
+    }[status].defer("text", "html")
+    page = keyset_page(qs, ordering=["-id"], cursor=request.GET.get("after"), size=50)
+    return render(
+        request,
+        "events/emails.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": _email_status_choices(),
+            "active_nav": "settings",
+            "settings_tab": "events",
+        },
+    )
+
+
+@require_perm("accounts.view_audit_log", "accounts.manage_settings")
+@require_POST
+def email_retry_view(request, pk: int):
+    email = get_for_user(request.user, OutgoingEmail.objects.defer("text", "html"), "accounts.manage_settings", pk=pk)
+    if email_retry(email=email, actor=request.user):
+        messages.success(request, _("Email queued again."))
+    else:
+        messages.info(request, _("This email is not failed any more; nothing was queued."))
+    return redirect("events:emails")

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from commerce_hub.accounts.services.audit import audit_record
+from commerce_hub.events import catalogue as events
 from commerce_hub.events.services import event_emit
 from commerce_hub.organization.models import OrganizationProfile
 from commerce_hub.organization.selectors import organization_profile_forget
@@ -68,7 +69,7 @@ def organization_profile_update(*, actor, data: dict) -> OrganizationProfile:
             after=_snapshot(profile),
         )
         event_emit(
-            name="organization.updated",
+            name=events.ORGANIZATION_UPDATED,
             payload={"fields": sorted(k for k in before if before[k] != _snapshot(profile)[k])},
         )
         transaction.on_commit(organization_profile_forget)

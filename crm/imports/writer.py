@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from commerce_hub.events.services import event_emit
 from commerce_hub.imports.pipeline import ImportRefused, RowWriter
+from crm import events
 from crm.fields import FieldSpec, spec_map
 from crm.imports.checks import RowResult
 from crm.models import Company, Contact, Deal, DealStageChange, Stage
@@ -105,4 +106,6 @@ class RecordWriter(RowWriter):
 
     def emit(self, ids: list[int]) -> None:
         if ids:
-            event_emit(name=f"{self.object_type}.bulk_created", payload={"ids": ids, "import_job": self.job_id})
+            event_emit(
+                name=events.RECORD_BULK_CREATED[self.object_type], payload={"ids": ids, "import_job": self.job_id}
+            )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from commerce_hub.accounts.models import User
 from commerce_hub.events.services import event_emit
+from crm import events
 from crm.models import Note, Task
 from crm.services.records import object_type_of
 
@@ -36,7 +37,7 @@ def note_create(*, record: Model, body: str, author) -> Note:
         raise ValidationError({"body": [_("Keep a note under %(max)s characters.") % {"max": f"{NOTE_MAX_LENGTH:,}"}]})
     with transaction.atomic():
         note = Note.objects.create(body=body, author=author, **_record_link(record))
-        event_emit(name="note.created", payload={"id": note.pk, **_record_payload(record)})
+        event_emit(name=events.NOTE_CREATED, payload={"id": note.pk, **_record_payload(record)})
     return note
 
 
@@ -45,7 +46,7 @@ def note_delete(*, note: Note, actor) -> None:
     if note.author_id is None or note.author_id != getattr(actor, "pk", None):
         raise PermissionDenied
     with transaction.atomic():
-        event_emit(name="note.deleted", payload={"id": note.pk, **_record_payload(activity_record(note))})
+        event_emit(name=events.NOTE_DELETED, payload={"id": note.pk, **_record_payload(activity_record(note))})
         note.delete()
 
 
@@ -72,7 +73,7 @@ def task_create(*, record: Model, title: str, due_date: date | None, owner: User
             created_by=actor if getattr(actor, "pk", None) else None,
             **_record_link(record),
         )
-        event_emit(name="task.created", payload={"id": task.pk, **_record_payload(record)})
+        event_emit(name=events.TASK_CREATED, payload={"id": task.pk, **_record_payload(record)})
     return task
 
 
@@ -81,7 +82,7 @@ def task_complete(*, task: Task, actor) -> Task:
     with transaction.atomic():
         now = timezone.now()
         if Task.objects.filter(pk=task.pk, completed_at__isnull=True).update(completed_at=now):
-            event_emit(name="task.completed", payload={"id": task.pk, "by": getattr(actor, "pk", None)})
+            event_emit(name=events.TASK_COMPLETED, payload={"id": task.pk, "by": getattr(actor, "pk", None)})
     task.refresh_from_db(fields=["completed_at"])
     return task
 
@@ -89,6 +90,6 @@ def task_complete(*, task: Task, actor) -> Task:
 def task_reopen(*, task: Task, actor) -> Task:
     with transaction.atomic():
         if Task.objects.filter(pk=task.pk, completed_at__isnull=False).update(completed_at=None):
-            event_emit(name="task.reopened", payload={"id": task.pk, "by": getattr(actor, "pk", None)})
+            event_emit(name=events.TASK_REOPENED, payload={"id": task.pk, "by": getattr(actor, "pk", None)})
     task.refresh_from_db(fields=["completed_at"])
     return task

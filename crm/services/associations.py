@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from commerce_hub.events.services import event_emit
+from crm import events
 from crm.models import Company, Contact, Deal
 from crm.services.records import record_update
 
@@ -50,6 +51,6 @@ def _touch(deal: Deal, *, contact_id: int, change: str, actor) -> None:
     deal.updated_at = timezone.now()
     deal.save(update_fields=["updated_at"])
     event_emit(
-        name="deal.updated",
+        name=events.DEAL_UPDATED,
         payload={"id": deal.pk, "fields": ["contacts"], change: contact_id, "by": getattr(actor, "pk", None)},
     )

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from commerce_hub.accounts.services.audit import audit_record
 from commerce_hub.events.services import event_emit
+from crm import events
 from crm.deletion import deletion_check
 from crm.fields import FieldSpec, parse_value, spec_map
 from crm.models import Company, Contact, Deal, DealStageChange, Stage
@@ -108,7 +109,7 @@ def record_create(*, object_type: str, data: dict, actor) -> Model:
                 to_stage_id=record.stage_id,
                 changed_by=actor if getattr(actor, "pk", None) else None,
             )
-        event_emit(name=f"{object_type}.created", payload={"id": record.pk})
+        event_emit(name=events.RECORD_CREATED[object_type], payload={"id": record.pk})
     return record
 
 
@@ -125,7 +126,7 @@ def record_update(*, record: Model, changes: dict, actor) -> Model:
         locked.save()
         if object_type == "deal" and locked.stage_id != old_stage_id:
             _record_stage_change(locked, old_stage_id, actor)
-        event_emit(name=f"{object_type}.updated", payload={"id": locked.pk, "fields": sorted(values)})
+        event_emit(name=events.RECORD_UPDATED[object_type], payload={"id": locked.pk, "fields": sorted(values)})
     return locked
 
 
@@ -139,7 +140,7 @@ def _record_stage_change(deal: Deal, old_stage_id: int | None, actor) -> None:
         changed_by=actor if getattr(actor, "pk", None) else None,
     )
     event_emit(
-        name="deal.stage_changed", payload={"id": deal.pk, "from_stage": old_stage_id, "to_stage": deal.stage_id}
+        name=events.DEAL_STAGE_CHANGED, payload={"id": deal.pk, "from_stage": old_stage_id, "to_stage": deal.stage_id}
     )
 
 
@@ -166,7 +167,7 @@ def record_delete(*, record: Model, actor) -> None:
         # Apps above the CRM keep records their documents need (a finalized invoice's buyer): crm.deletion.
         deletion_check(object_type=object_type, ids=[record.pk])
         audit_record(actor=actor, action=f"{object_type}.deleted", obj=record)
-        event_emit(name=f"{object_type}.deleted", payload={"id": record.pk})
+        event_emit(name=events.RECORD_DELETED[object_type], payload={"id": record.pk})
         record.delete()
 
 
@@ -208,7 +209,7 @@ def records_bulk_update(*, object_type: str, ids: list[int], key: str, raw, acto
             object_repr=f"{count} records",
             after={"field": key, "value": str(value), "ids": ids[:500]},
         )
-        event_emit(name=f"{object_type}.bulk_updated", payload={"ids": ids, "field": key})
+        event_emit(name=events.RECORD_BULK_UPDATED[object_type], payload={"ids": ids, "field": key})
     return count
 
 
@@ -225,6 +226,6 @@ def records_bulk_delete(*, object_type: str, ids: list[int], actor) -> int:
             object_repr=f"{count} records",
             before={"ids": ids[:500]},
         )
-        event_emit(name=f"{object_type}.bulk_deleted", payload={"ids": ids})
+        event_emit(name=events.RECORD_BULK_DELETED[object_type], payload={"ids": ids})
         qs.delete()
     return count

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from commerce_hub.accounts.models import Invitation, Role, User
 from commerce_hub.accounts.models.invitations import token_hash
 from commerce_hub.accounts.services.audit import audit_record
+from commerce_hub.events import catalogue as events
 from commerce_hub.events.services import event_emit
 from commerce_hub.mail import email_queue
 
@@ -32,7 +33,7 @@ def user_create(*, email: str, full_name: str, password: str, role: str, actor, 
         except IntegrityError as exc:  # a concurrent create of the same address
             raise ValidationError({"email": _("A user with this email already exists.")}) from exc
         audit_record(actor=actor, action="user.created", obj=user, after=_user_snapshot(user))
-        event_emit(name="user.created", payload={"user_id": user.pk, "role": user.role})
+        event_emit(name=events.USER_CREATED, payload={"user_id": user.pk, "role": user.role})
     return user
 
 
@@ -66,7 +67,7 @@ def user_deactivate(*, user: User, actor: User) -> User:
         locked.deactivated_at = timezone.now()
         locked.save(update_fields=["is_active", "deactivated_at"])
         audit_record(actor=actor, action="user.deactivated", obj=locked, before=before, after=_user_snapshot(locked))
-        event_emit(name="user.deactivated", payload={"user_id": locked.pk})
+        event_emit(name=events.USER_DEACTIVATED, payload={"user_id": locked.pk})
     # Sessions are per schema; ending them signs the user out everywhere at once.
     _end_sessions_of(locked)
     return locked
@@ -130,7 +131,7 @@ def user_invite(*, email: str, full_name: str, role: str, actor: User, accept_ur
             object_repr=email,
             after={"email": email, "role": role},
         )
-        event_emit(name="user.invited", payload={"invitation_id": invitation.pk, "role": role})
+        event_emit(name=events.USER_INVITED, payload={"invitation_id": invitation.pk, "role": role})
         email_queue(
             to=email,
             name="invitation",

@@ -1,0 +1,69 @@
+"""Billing's domain events: names, payload fields and versions (see commerce_hub.events.catalogue)."""
+
+from commerce_hub.events.catalogue import event_declare
+
+APP = "billing"
+_INVOICE = ("id", "number")
+
+# Invoices. Changes recorded through invoice_change_record carry the change's data as optional fields.
+INVOICE_FINALIZED = event_declare("invoice.finalized", app=APP, fields=_INVOICE, optional=("total", "currency"))
+INVOICE_VIEWED = event_declare("invoice.viewed", app=APP, fields=_INVOICE)
+INVOICE_SENT = event_declare("invoice.sent", app=APP, fields=_INVOICE, optional=("recipients",))
+INVOICE_PAID = event_declare("invoice.paid", app=APP, fields=_INVOICE, optional=("via",))
+INVOICE_REOPENED = event_declare("invoice.reopened", app=APP, fields=_INVOICE, optional=("via",))
+INVOICE_VOIDED = event_declare("invoice.voided", app=APP, fields=_INVOICE, optional=("reason",))
+INVOICE_UNCOLLECTIBLE = event_declare("invoice.uncollectible", app=APP, fields=_INVOICE)
+INVOICE_CREDITED = event_declare("invoice.credited", app=APP, fields=("id",), optional=("number", "via"))
+INVOICE_OVERDUE = event_declare("invoice.overdue", app=APP, fields=(*_INVOICE, "due_date"))
+INVOICE_REMINDER_SENT = event_declare(
+    "invoice.reminder_sent", app=APP, fields=(*_INVOICE, "offset_days", "kind", "recipients")
+)
+INVOICE_PAYMENT_RECORDED = event_declare(
+    "invoice.payment_recorded", app=APP, fields=("id", "payment_id", "amount", "currency")
+)
+INVOICE_PAYMENT_REVERSED = event_declare(
+    "invoice.payment_reversed", app=APP, fields=("id", "payment_id", "amount", "currency"), optional=("reason",)
+)
+INVOICE_LINE_ITEMS_CHANGED = event_declare("invoice.line_items_changed", app=APP, fields=("id",))
+
+# invoice_change_record(event=...) takes the constant; the lookup by change kind serves callers that pass the
+# kind of an invoice state change (paid, reopened, voided, ...).
+INVOICE_CHANGES = {
+    event.name.removeprefix("invoice."): event
+    for event in (
+        INVOICE_FINALIZED,
+        INVOICE_VIEWED,
+        INVOICE_SENT,
+        INVOICE_PAID,
+        INVOICE_REOPENED,
+        INVOICE_VOIDED,
+        INVOICE_UNCOLLECTIBLE,
+        INVOICE_CREDITED,
+        INVOICE_PAYMENT_REVERSED,
+    )
+}
+
+CREDIT_NOTE_ISSUED = event_declare("credit_note.issued", app=APP, fields=("id", "invoice_id", "number"))
+
+# Customer credit (receivables ledger). Amounts are decimal strings in the currency's precision.
+CUSTOMER_CREDIT_ADDED = event_declare(
+    "customer_credit.added", app=APP, fields=("account", "currency", "amount", "entry_id")
+)
+CUSTOMER_CREDIT_APPLIED = event_declare(
+    "customer_credit.applied", app=APP, fields=("account", "currency", "amount", "invoice_id")
+)
+
+# Line items, by the kind of document that owns them (billing.editor.OwnerKind.kind).
+DEAL_LINE_ITEMS_CHANGED = event_declare("deal.line_items_changed", app=APP, fields=("id",))
+LINE_ITEMS_CHANGED = {"deal": DEAL_LINE_ITEMS_CHANGED, "invoice": INVOICE_LINE_ITEMS_CHANGED}
+
+PRODUCT_CREATED = event_declare("product.created", app=APP, fields=("id",))
+PRODUCT_UPDATED = event_declare("product.updated", app=APP, fields=("id", "fields"))
+PRODUCT_BULK_CREATED = event_declare("product.bulk_created", app=APP, fields=("ids",), optional=("import",))
+
+TAX_RATE_CREATED = event_declare("tax_rate.created", app=APP, fields=("id",))
+TAX_RATE_UPDATED = event_declare("tax_rate.updated", app=APP, fields=("id",), optional=("fields",))
+
+EXCHANGE_RATE_CREATED = event_declare("exchange_rate.created", app=APP, fields=("id",))
+EXCHANGE_RATE_UPDATED = event_declare("exchange_rate.updated", app=APP, fields=("id",))
+EXCHANGE_RATE_DELETED = event_declare("exchange_rate.deleted", app=APP, fields=("id",))
