@@ -7,7 +7,7 @@ contact's lifecycle key, a property's internal name), so renaming and reordering
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from commerce_hub.accounts.services.audit import audit_record
+from commerce_hub.numbers import parse_decimal_localized
 from crm.fields import specs_forget
 from crm.models import (
     Company,
@@ -81,8 +82,8 @@ def _move(siblings: QuerySet, obj: Model, direction: str) -> None:
 
 def _parse_probability(value) -> Decimal:
     try:
-        probability = value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(",", "."))
-    except (InvalidOperation, ValueError) as exc:
+        probability = value if isinstance(value, Decimal) else parse_decimal_localized(str(value))
+    except ValidationError as exc:
         raise ValidationError({"probability": [_("Enter a number from 0 to 100.")]}) from exc
     if not probability.is_finite() or probability < 0 or probability > 100:
         raise ValidationError({"probability": [_("Enter a number from 0 to 100.")]})

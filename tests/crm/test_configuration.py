@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import translation
 
 from commerce_hub.accounts.models import AuditEntry, Role
 from crm.models import Company, Contact, Deal, DealStageChange, LifecycleStage, Pipeline, PropertyDefinition, Stage
@@ -127,6 +128,14 @@ def test_the_service_refuses_probabilities_outside_0_to_100(admin_user, pipeline
         services.stage_create(pipeline=pipeline, name="X", probability="50", kind="maybe", actor=admin_user)
     assert exc.value.message_dict == {"kind": ["Choose open, won or lost."]}
     assert not pipeline.stages.filter(name="X").exists()
+
+
+def test_the_service_reads_a_probability_in_the_users_notation(admin_user, pipeline):
+    with translation.override("nl"):
+        stage = services.stage_create(
+            pipeline=pipeline, name="Offerte", probability="12,5", kind="open", actor=admin_user
+        )
+    assert stage.probability == Decimal("12.50")
 
 
 def test_stage_names_do_not_repeat_within_a_pipeline(admin_client, pipeline):
