@@ -313,3 +313,37 @@ def test_reading_the_page_needs_the_audit_permission_and_retrying_needs_settings
     assert client_alpha.post(f"/settings/events/{delivery.pk}/retry/").status_code == 403
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.FAILED
+
+
+def test_the_handler_runs_outside_any_transaction_holding_no_lock(django_db_setup, live_tenant):
+    """With real commits (no test transaction): while the handler runs, another connection can lock the delivery
+    row at once, so the handler may take its time calling an HTTP API."""
+    import psycopg
+
+    seen = {}
+    dsn = {k: v for k, v in connection.get_connection_params().items() if k in ("host", "port", "user", "password")}
+    dsn["dbname"] = connection.settings_dict["NAME"]
+
+    def handle(event, *, delivery_id):
+        seen["in_transaction"] = connection.in_atomic_block
+        with psycopg.connect(**dsn, autocommit=True) as other:
+            other.execute("SET lock_timeout = '1s'")
+            row = other.execute(
+                f'SELECT status, attempts FROM "{connection.schema_name}".events_delivery WHERE id = %s '
+                "FOR UPDATE NOWAIT",
+                [delivery_id],
+            ).fetchone()
+        seen["row_from_another_connection"] = row
+
+    registry.handler(HAPPENED, name="tests.observer")(handle)
+    try:
+        with mock.patch.object(deliver_event, "apply_async"), transaction.atomic():
+            event = event_emit(name=HAPPENED, payload={"invoice": 7})
+        delivery = Delivery.objects.get(event=event)
+        delivery_run(delivery_id=delivery.pk)
+    finally:
+        registry.unregister(HAPPENED, "tests.observer")
+    # The claim had committed: the other connection sees the attempt counted, and nothing holds the row.
+    assert seen == {"in_transaction": False, "row_from_another_connection": ("pending", 1)}
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SUCCEEDED
