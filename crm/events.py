@@ -9,10 +9,10 @@ from commerce_hub.events.catalogue import event_declare
 APP = "crm"
 
 
-def _record_events(kind: str) -> dict[str, object]:
+def _record_events(kind: str, updated_optional: tuple[str, ...] = ()) -> dict[str, object]:
     return {
         "created": event_declare(f"{kind}.created", app=APP, fields=("id",)),
-        "updated": event_declare(f"{kind}.updated", app=APP, fields=("id", "fields"), optional=("by",)),
+        "updated": event_declare(f"{kind}.updated", app=APP, fields=("id", "fields"), optional=updated_optional),
         "deleted": event_declare(f"{kind}.deleted", app=APP, fields=("id",)),
         "bulk_created": event_declare(f"{kind}.bulk_created", app=APP, fields=("ids", "import_job")),
         "bulk_updated": event_declare(f"{kind}.bulk_updated", app=APP, fields=("ids", "field")),
@@ -22,7 +22,8 @@ def _record_events(kind: str) -> dict[str, object]:
 
 _contact = _record_events("contact")
 _company = _record_events("company")
-_deal = _record_events("deal")
+# A deal's contacts changing: {"fields": ["contacts"], "contact_added" or "contact_removed": id, "by": user id}.
+_deal = _record_events("deal", updated_optional=("contact_added", "contact_removed", "by"))
 
 CONTACT_CREATED = _contact["created"]
 CONTACT_UPDATED = _contact["updated"]
