@@ -13,7 +13,7 @@ from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from billing import pricing
+from billing import events, pricing
 from billing.models import CreditNote, CreditNoteLine, EntryKind, Invoice, InvoiceStatus, NumberSeries
 from billing.selectors.receivables import invoice_figures
 from billing.services.invoice_records import invoice_change_record, invoice_lock
@@ -252,7 +252,7 @@ def credit_note_create(
             total=f"{summary.total:f}",
             kept_as_credit=f"{kept:f}",
         )
-        event_emit(name="credit_note.issued", payload={"id": note.pk, "invoice_id": invoice.pk, "number": number})
+        event_emit(name=events.CREDIT_NOTE_ISSUED, payload={"id": note.pk, "invoice_id": invoice.pk, "number": number})
         invoice_settle(invoice, actor=actor, via="credit_note")
     return note
 

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing import events
 from billing.models import (
     CreditNote,
     EntryKind,
@@ -51,7 +52,13 @@ def _transition_from_open(invoice: Invoice, *, to: str, kind: str, actor, stamp:
     for name, value in fields.items():
         setattr(invoice, name, value)
     invoice_change_record(
-        invoice, kind=kind, actor=actor, event=kind, from_status=InvoiceStatus.OPEN, to_status=to, **data
+        invoice,
+        kind=kind,
+        actor=actor,
+        event=events.INVOICE_CHANGES[kind],
+        from_status=InvoiceStatus.OPEN,
+        to_status=to,
+        **data,
     )
     return True
 
@@ -156,12 +163,12 @@ def invoice_record_payment(
             paid_on=paid_on.isoformat(),
         )
         event_emit(
-            name="invoice.payment_recorded",
+            name=events.INVOICE_PAYMENT_RECORDED,
             payload={"id": invoice.pk, "payment_id": payment.pk, "amount": f"{amount:f}", "currency": invoice.currency},
         )
         if amount > applied:
             event_emit(
-                name="customer_credit.added",
+                name=events.CUSTOMER_CREDIT_ADDED,
                 payload={
                     "account": account.key,
                     "currency": invoice.currency,
@@ -217,7 +224,7 @@ def payment_reverse(*, payment: InvoicePayment, reason: str, actor) -> InvoicePa
             invoice,
             kind="payment_reversed",
             actor=actor,
-            event="payment_reversed",
+            event=events.INVOICE_PAYMENT_REVERSED,
             payment_id=payment.pk,
             amount=f"{payment.amount:f}",
             currency=payment.currency,
@@ -309,5 +316,7 @@ def invoices_mark_overdue(*, today: date | None = None) -> list[int]:
                 ]
             )
             for pk, number, due in rows:
-                event_emit(name="invoice.overdue", payload={"id": pk, "number": number, "due_date": due.isoformat()})
+                event_emit(
+                    name=events.INVOICE_OVERDUE, payload={"id": pk, "number": number, "due_date": due.isoformat()}
+                )
         flagged += [pk for pk, _n, _d in rows]

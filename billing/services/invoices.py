@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing import documents, pricing
+from billing import documents, events, pricing
 from billing.documents import invoice_settings_get
 from billing.models import (
     DocumentAdjustment,
@@ -306,7 +306,7 @@ def invoice_finalize(*, invoice: Invoice, actor, issue_date: date | None = None)
         invoice,
         kind="finalized",
         actor=actor,
-        event="finalized",
+        event=events.INVOICE_FINALIZED,
         from_status=InvoiceStatus.DRAFT,
         to_status=invoice.status,
         total=document["total"],
@@ -315,7 +315,7 @@ def invoice_finalize(*, invoice: Invoice, actor, issue_date: date | None = None)
     if credit_used:
         invoice_event_add(invoice=invoice, kind="credit_applied", actor=actor, amount=f"{credit_used:f}")
     if paid:
-        event_emit(name="invoice.paid", payload={"id": invoice.pk, "number": invoice.number})
+        event_emit(name=events.INVOICE_PAID, payload={"id": invoice.pk, "number": invoice.number})
     return invoice
 
 
@@ -352,7 +352,7 @@ def invoice_mark_viewed(*, invoice: Invoice) -> bool:
         )
         if updated:
             invoice.first_viewed_at = now
-            invoice_change_record(invoice, kind="viewed", actor=None, event="viewed")
+            invoice_change_record(invoice, kind="viewed", actor=None, event=events.INVOICE_VIEWED)
         return bool(updated)
 
 
@@ -380,5 +380,7 @@ def invoice_send(*, invoice: Invoice, actor, recipients: list[str] | None = None
     if not resend:
         invoice.sent_at = timezone.now()
         invoice.save(update_fields=["sent_at"])
-    invoice_change_record(invoice, kind="resent" if resend else "sent", actor=actor, event="sent", recipients=to)
+    invoice_change_record(
+        invoice, kind="resent" if resend else "sent", actor=actor, event=events.INVOICE_SENT, recipients=to
+    )
     return to

@@ -20,7 +20,13 @@ from django.utils.translation import gettext as _
 
 from billing import events
 from billing.models import CreditNote, EntryKind, Invoice, InvoicePayment, InvoiceStatus, ReceivableEntry
-from billing.selectors.receivables import Account, credit_available, invoice_account, invoice_bucket_balance
+from billing.selectors.receivables import (
+    Account,
+    credit_available,
+    invoice_account,
+    invoice_bucket_balance,
+    invoice_figures,
+)
 from billing.services.invoice_records import invoice_change_record
 from commerce_hub.events.services import event_emit
 from commerce_hub.money import money_in_bounds, money_too_large_message, quantize
@@ -93,7 +99,10 @@ def invoice_settle(invoice: Invoice, *, actor, via: str) -> str:
     balance = invoice_bucket_balance(invoice)
     now = timezone.now()
     if invoice.status == InvoiceStatus.OPEN and balance <= 0:
-        target, kind, fields = InvoiceStatus.PAID, "paid", {"paid_at": now}
+        # Settled by credit notes alone, it was credited, not paid: finance and the buyer read "Credited".
+        figures = invoice_figures(invoice)
+        kind = "credited" if figures.paid == 0 and figures.credited > 0 else "paid"
+        target, fields = InvoiceStatus.PAID, {"paid_at": now}
     elif invoice.status == InvoiceStatus.PAID and balance > 0:
         target, kind, fields = InvoiceStatus.OPEN, "reopened", {"paid_at": None}
     else:

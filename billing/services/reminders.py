@@ -18,7 +18,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from schwifty import IBAN
 
-from billing import pricing
+from billing import events, pricing
 from billing.documents import invoice_settings_get
 from billing.models import (
     Invoice,
@@ -124,19 +124,19 @@ def _step_send(*, step: ReminderStep, today: date, settings: InvoiceSettings) ->
         if not ids:
             return 0
         invoices = with_figures(Invoice.objects.filter(pk__in=ids)).prefetch_related("contacts").order_by("pk")
-        events = []
+        timeline = []
         for invoice in invoices:
             recipients = _reminder_recipients(invoice)
             context = _reminder_context(invoice=invoice, step=step, today=today, settings=settings)
             for address in recipients:
                 invoice_email_queue(invoice=invoice, to=address, template=REMINDER_TEMPLATE, **context)
             data = {"offset_days": step.offset_days, "kind": step.kind, "recipients": recipients}
-            events.append(InvoiceEvent(invoice=invoice, kind="reminder_sent", data=data))
+            timeline.append(InvoiceEvent(invoice=invoice, kind="reminder_sent", data=data))
             event_emit(
-                name="invoice.reminder_sent",
+                name=events.INVOICE_REMINDER_SENT,
                 payload={"id": invoice.pk, "number": invoice.number, **data},
             )
-        InvoiceEvent.objects.bulk_create(events)
+        InvoiceEvent.objects.bulk_create(timeline)
     return len(ids)
 
 

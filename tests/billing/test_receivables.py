@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
+from django.http import QueryDict
 from django.utils import timezone
 
 from billing.documents import invoice_settings_get
@@ -201,16 +202,15 @@ def test_ledger_entries_cannot_be_changed_or_deleted(invoice):
         "UPDATE billing_receivableentry SET amount = 1 WHERE id = %s",
         "DELETE FROM billing_receivableentry WHERE id = %s",
     ):
-        with pytest.raises(DatabaseError, match="cannot be changed or deleted"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [entry.pk])
+        refused = pytest.raises(DatabaseError, match="cannot be changed or deleted")
+        with refused, transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [entry.pk])
 
 
 def test_a_finalized_invoice_freezes_columns_that_are_not_on_the_allow_list(invoice):
     # source_quote_id was never named by the old trigger's list of frozen columns: the allow-list freezes it.
-    with pytest.raises(DatabaseError, match="is finalized"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE billing_invoice SET source_quote_id = 7 WHERE id = %s", [invoice.pk])
+    with pytest.raises(DatabaseError, match="is finalized"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE billing_invoice SET source_quote_id = 7 WHERE id = %s", [invoice.pk])
     with connection.cursor() as cursor:  # the state and its timestamps may move
         cursor.execute("UPDATE billing_invoice SET sent_at = now(), overdue_at = now() WHERE id = %s", [invoice.pk])
 
@@ -309,3 +309,15 @@ def test_the_invoice_email_says_what_is_left_to_pay_after_credit(invoice, admin_
     invoice_send(invoice=second, actor=admin_user)
     email = OutgoingEmail.objects.filter(subject__contains=second.number).get()
     assert "€40.00 of it is paid or credited already; €202.00 is left to pay." in email.text
+
+
+def test_an_invoice_settled_by_credit_notes_alone_reads_credited(invoice, admin_user):
+    credit_note_create(invoice=invoice, actor=admin_user, whole=True, reason="Cancelled order")
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice_figures(invoice).status) == (InvoiceStatus.PAID, "credited")
+    assert OutboxEvent.objects.filter(name="invoice.credited").count() == 1
+    assert not OutboxEvent.objects.filter(name="invoice.paid").exists()
+    index = invoice_index_query(params=QueryDict("view=paid"), user=admin_user)
+    assert not index.queryset.filter(pk=invoice.pk).exists()
+    credited = invoice_index_query(params=QueryDict("status=credited"), user=admin_user)
+    assert list(credited.queryset.values_list("pk", flat=True)) == [invoice.pk]

@@ -7,12 +7,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APPS = ("commerce_hub", "crm", "billing", "payments", "integrations")
 LITERAL_NAME = re.compile(r"""(event_emit\(\s*name=|@handler\(\s*|invoice_change_record\([^)]*\bevent=)f?["']""", re.S)
 # Still naming their events by string; each switches to billing.events constants.
-PENDING = {
-    "billing/services/invoice_payments.py",
-    "billing/services/credit_notes.py",
-    "billing/services/reminders.py",
-    "billing/services/invoices.py",
-}
+PENDING: set[str] = set()
 
 
 def test_no_event_is_named_by_a_string():
