@@ -24,6 +24,7 @@ from billing.views.invoices import PAYMENTS, _errors_to_messages, _invoice
 from commerce_hub.access import get_for_user, require_perm
 from commerce_hub.forms import form_add_errors
 from commerce_hub.idempotency.web import idempotent
+from commerce_hub.money import money_format
 from crm.models import Company, Contact
 
 
@@ -78,7 +79,9 @@ def invoice_apply_credit(request, pk: int):
             if claim.replay:
                 return claim.replay
             amount = payment_services.invoice_apply_credit(invoice=invoice, actor=request.user)
-            messages.success(request, _("%(amount)s of credit applied.") % {"amount": f"{amount:f}"})
+            messages.success(
+                request, _("%(amount)s of credit applied.") % {"amount": money_format(amount, invoice.currency)}
+            )
             return claim.done(redirect(back))
     except ValidationError as exc:
         _errors_to_messages(request, exc)

@@ -271,6 +271,7 @@ def test_the_invoice_page_offers_credit_to_apply(invoice, admin_user):
     response = finance.post(f"/billing/invoices/{invoice.pk}/apply-credit/", {"idempotency_key": "e" * 20})
     assert response.status_code == 302
     assert invoice_figures(invoice).paid == Decimal("10.00")
+    assert "€10.00 of credit applied." in finance.get(response.url).content.decode()
 
 
 def test_another_tenants_payment_cannot_be_reversed(invoice, admin_user, tenant_bravo):
