@@ -56,6 +56,22 @@ def money_in_bounds(amount) -> bool:
     return amount.is_finite() and abs(amount) <= MONEY_MAX
 
 
+def money_amount_error(amount, currency: str | None) -> str | None:
+    """Why `amount` cannot be received or granted in `currency` (None when it can): it must be above zero, within
+    MONEY_MAX and in the currency's minor units (not checked without a currency)."""
+    try:
+        amount = Decimal(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount <= 0:
+        return _("Enter an amount above zero.")
+    if not money_in_bounds(amount):
+        return money_too_large_message()
+    if currency and quantize(amount, currency) != amount:
+        return _("Use at most the currency's decimals.")
+    return None
+
+
 def money_check(amount, *, field: str | None = None, message: str | None = None) -> None:
     """Raise a ValidationError (on `field`, when given) when `amount` is beyond MONEY_MAX."""
     if not money_in_bounds(amount):

@@ -132,10 +132,6 @@ class InvoiceFigures:
     due: Decimal
     status: str
 
-    @property
-    def status_label(self) -> str:
-        return str(DISPLAY_STATUS_LABELS.get(self.status, self.status))
-
 
 def figures_of(row: Invoice) -> InvoiceFigures:
     """The figures of a row loaded through with_figures."""
@@ -150,20 +146,10 @@ def figures_of(row: Invoice) -> InvoiceFigures:
 
 
 def invoice_figures(invoice: Invoice, *, today: date | None = None) -> InvoiceFigures:
-    row = with_figures(Invoice.objects.filter(pk=invoice.pk), today=today).values(
-        "total", "paid_amount", "credited_amount", "written_off_amount", "balance_due", "display_status"
-    )
-    values = row.first()
-    if values is None:
+    row = with_figures(Invoice.objects.filter(pk=invoice.pk).only("status", "due_date", "total"), today=today).first()
+    if row is None:
         return InvoiceFigures(ZERO, ZERO, ZERO, ZERO, ZERO, invoice.status)
-    return InvoiceFigures(
-        total=values["total"] if values["total"] is not None else ZERO,
-        paid=values["paid_amount"],
-        credited=values["credited_amount"],
-        written_off=values["written_off_amount"],
-        due=values["balance_due"],
-        status=values["display_status"],
-    )
+    return figures_of(row)
 
 
 def invoice_bucket_balance(invoice: Invoice) -> Decimal:

@@ -34,7 +34,7 @@ from billing.services.receivables import (
     ledger_post,
 )
 from commerce_hub.events.services import event_emit
-from commerce_hub.money import money_in_bounds, money_too_large_message, quantize
+from commerce_hub.money import money_amount_error
 
 PAYMENT_DATE_PAST_LIMIT = timedelta(days=3650)
 # The largest single payment accepted (a documented bound, far above any real invoice; see commerce_hub.money).
@@ -66,12 +66,8 @@ def _transition_from_open(invoice: Invoice, *, to: str, kind: str, actor, stamp:
 def _payment_errors(*, invoice: Invoice, amount: Decimal, paid_on: date, method: str, reference: str) -> dict:
     errors: dict[str, list[str]] = {}
     today = timezone.localdate()
-    if not amount.is_finite() or amount <= 0:
-        errors["amount"] = [_("Enter an amount above zero.")]
-    elif not money_in_bounds(amount):
-        errors["amount"] = [money_too_large_message()]
-    elif quantize(amount, invoice.currency) != amount:
-        errors["amount"] = [_("Use at most the currency's decimals.")]
+    if amount_error := money_amount_error(amount, invoice.currency):
+        errors["amount"] = [amount_error]
     if paid_on > today:
         errors["paid_on"] = [_("The payment date cannot be in the future.")]
     elif paid_on < today - PAYMENT_DATE_PAST_LIMIT:

@@ -29,7 +29,7 @@ from billing.selectors.receivables import (
 )
 from billing.services.invoice_records import invoice_change_record
 from commerce_hub.events.services import event_emit
-from commerce_hub.money import money_in_bounds, money_too_large_message, quantize
+from commerce_hub.money import money_amount_error
 
 _ACCOUNT_LOCK_CLASS = 72_002
 
@@ -168,14 +168,11 @@ def customer_credit_add(*, account: Account, currency: str, amount: Decimal, rea
         amount = Decimal(amount)
     except (ArithmeticError, TypeError, ValueError):
         amount = Decimal("NaN")
-    if not currency or not is_currency(currency, locale="en"):
+    currency_known = bool(currency) and is_currency(currency, locale="en")
+    if not currency_known:
         errors["currency"] = [_("Choose a currency.")]
-    if not amount.is_finite() or amount <= 0:
-        errors["amount"] = [_("Enter an amount above zero.")]
-    elif not money_in_bounds(amount):
-        errors["amount"] = [money_too_large_message()]
-    elif "currency" not in errors and quantize(amount, currency) != amount:
-        errors["amount"] = [_("Use at most the currency's decimals.")]
+    if amount_error := money_amount_error(amount, currency if currency_known else None):
+        errors["amount"] = [amount_error]
     if not reason.strip():
         errors["reason"] = [_("Say why the customer gets this credit.")]
     if errors:
