@@ -106,7 +106,8 @@ def with_figures(queryset: QuerySet[Invoice], *, today: date | None = None) -> Q
 
 
 def with_balance_due(queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    return queryset.alias(balance_due=balance_due_expression())
+    """Annotate balance_due alone: for filters and for jobs that read nothing else."""
+    return queryset.annotate(balance_due=balance_due_expression())
 
 
 def display_status_filter(statuses, *, today: date) -> Q:

@@ -31,7 +31,7 @@ from billing.models import (
     ReminderStep,
 )
 from billing.selectors.exchange_rates import exchange_rate_on
-from billing.selectors.receivables import invoice_figures, with_balance_due, with_figures
+from billing.selectors.receivables import invoice_figures, with_balance_due
 from billing.services.invoice_emails import invoice_email_queue
 from billing.services.invoices import (
     invoice_create,
@@ -123,7 +123,7 @@ def _step_send(*, step: ReminderStep, today: date, settings: InvoiceSettings) ->
             ids = sorted(row[0] for row in cursor.fetchall())
         if not ids:
             return 0
-        invoices = with_figures(Invoice.objects.filter(pk__in=ids)).prefetch_related("contacts").order_by("pk")
+        invoices = with_balance_due(Invoice.objects.filter(pk__in=ids)).prefetch_related("contacts").order_by("pk")
         timeline = []
         for invoice in invoices:
             recipients = _reminder_recipients(invoice)
