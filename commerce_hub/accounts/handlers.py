@@ -20,4 +20,4 @@ def audit_delivery_retried(sender, *, delivery, actor, **_kwargs) -> None:
 
 @receiver(signals.email_retried, dispatch_uid="accounts.audit_email_retried")
 def audit_email_retried(sender, *, email, actor, **_kwargs) -> None:
-    audit_record(actor=actor, action="email.retried", obj=email, object_repr=f"{email.subject} → {email.to}"[:200])
+    audit_record(actor=actor, action="email.retried", obj=email)
