@@ -1,6 +1,8 @@
 from django.contrib import messages
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from commerce_hub.access import get_for_user, require_perm
@@ -9,11 +11,12 @@ from commerce_hub.events.models import Delivery, OutgoingEmail
 from commerce_hub.events.services import delivery_retry
 from commerce_hub.pagination import keyset_page
 
-EMAIL_STATUSES = ("failed", "waiting", "sent")
-
-
-def _email_status_choices():
-    return [("failed", _("Failed")), ("waiting", _("Waiting")), ("sent", _("Sent"))]
+# The email page's tabs: status -> (label, the emails it lists).
+EMAIL_TABS = {
+    "failed": (gettext_lazy("Failed"), Q(failed_at__isnull=False, sent_at__isnull=True)),
+    "waiting": (gettext_lazy("Waiting"), Q(failed_at__isnull=True, sent_at__isnull=True)),
+    "sent": (gettext_lazy("Sent"), Q(sent_at__isnull=False)),
+}
 
 
 @require_perm("accounts.view_audit_log")
@@ -30,7 +33,7 @@ def delivery_list(request):
             "page": page,
             "status": status,
             "statuses": Delivery.Status.choices,
-            "failed_emails": OutgoingEmail.objects.filter(failed_at__isnull=False, sent_at__isnull=True).exists(),
+            "failed_emails": OutgoingEmail.objects.filter(EMAIL_TABS["failed"][1]).exists(),
             "active_nav": "settings",
             "settings_tab": "events",
         },
@@ -51,13 +54,9 @@ def delivery_retry_view(request, pk: int):
 @require_perm("accounts.view_audit_log")
 def email_list(request):
     status = request.GET.get("status", "failed")
-    if status not in EMAIL_STATUSES:
+    if status not in EMAIL_TABS:
         status = "failed"
-    qs = {
-        "failed": OutgoingEmail.objects.filter(failed_at__isnull=False, sent_at__isnull=True),
-        "waiting": OutgoingEmail.objects.filter(failed_at__isnull=True, sent_at__isnull=True),
-        "sent": OutgoingEmail.objects.filter(sent_at__isnull=False),
-    }[status].defer("text", "html")
+    qs = OutgoingEmail.objects.filter(EMAIL_TABS[status][1]).defer("text", "html")
     page = keyset_page(qs, ordering=["-id"], cursor=request.GET.get("after"), size=50)
     return render(
         request,
@@ -65,7 +64,7 @@ def email_list(request):
         {
             "page": page,
             "status": status,
-            "statuses": _email_status_choices(),
+            "statuses": [(value, label) for value, (label, _emails) in EMAIL_TABS.items()],
             "active_nav": "settings",
             "settings_tab": "events",
         },
