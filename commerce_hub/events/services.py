@@ -130,11 +130,14 @@ def delivery_outcome_record(*, delivery: Delivery, error: str) -> Delivery:
     else:
         fields = {"next_attempt_at": now + retry_delay(delivery.attempts), "last_error": error[:4000]}
     fields["leased_until"] = None
-    with transaction.atomic():
-        Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING, attempts=delivery.attempts).update(
-            **fields
-        )
-    delivery.refresh_from_db()
+    recorded = Delivery.objects.filter(
+        pk=delivery.pk, status=Delivery.Status.PENDING, attempts=delivery.attempts
+    ).update(**fields)
+    if recorded:
+        for name, value in fields.items():
+            setattr(delivery, name, value)
+    else:
+        delivery.refresh_from_db()  # the lease was lost: return what the other run recorded
     return delivery
 
 
