@@ -1,5 +1,7 @@
 from django.conf import settings
 
+from commerce_hub.registry import nav_for, settings_tabs_for
+
 
 def shell(request):
     """What the app shell needs on every page: the tenant's name and branding, the languages, and the menu the apps
@@ -13,20 +15,11 @@ def shell(request):
         context["organization"] = organization_profile_cached()
         context["tenant_name"] = tenant.name
         # A callable: the template calls it only on pages that draw the menu, so other pages never load the user.
-        context["nav_groups"] = lambda: _nav(request)
-        context["settings_tabs"] = lambda: _settings_tabs(request)
+        context["nav_groups"] = lambda: _for_user(request, nav_for)
+        context["settings_tabs"] = lambda: _for_user(request, settings_tabs_for)
     return context
 
 
-def _nav(request):
-    from commerce_hub.registry import nav_for
-
+def _for_user(request, build) -> list:
     user = getattr(request, "user", None)
-    return nav_for(user) if user is not None and user.is_authenticated else []
-
-
-def _settings_tabs(request):
-    from commerce_hub.registry import settings_tabs_for
-
-    user = getattr(request, "user", None)
-    return settings_tabs_for(user) if user is not None and user.is_authenticated else []
+    return build(user) if user is not None and user.is_authenticated else []

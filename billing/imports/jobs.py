@@ -16,9 +16,9 @@ from billing.imports.checks import ProductRowChecker, RowResult
 from billing.imports.fields import SYNONYMS, import_specs
 from billing.models import ProductImportJob, ProductImportRowError
 from billing.services.products import products_bulk_create
-from commerce_hub.imports.pipeline import RUNNING, UPLOADED, ImportPipeline, Preview, RowWriter
+from commerce_hub.imports.pipeline import UPLOADED, ImportPipeline, Preview, RowWriter
 
-__all__ = ["RUNNING", "UPLOADED", "Preview"]
+__all__ = ["UPLOADED", "Preview"]
 
 
 class ProductWriter(RowWriter):

@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from commerce_hub.forms import form_add_errors
 from commerce_hub.imports.mapping import importable_specs
 
 
@@ -36,9 +37,7 @@ class ImportMappingForm(forms.Form):
 
     def add_service_errors(self, exc: ValidationError) -> None:
         """A mapping's errors next to the select of the column they are about; the mapping's own on top."""
-        by_key = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-        for key, messages in by_key.items():
-            self.add_error(None if key == "__all__" else self.field_for_header(key), messages)
+        form_add_errors(self, exc, field_map=self.field_for_header)
 
     def mapping(self) -> dict[str, str]:
         """The mapping as chosen; on an unbound form, the initial one."""

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from commerce_hub.imports.mapping import mapping_guess
 from commerce_hub.imports.pipeline import ImportPipeline
 from crm.fields import specs_for
 from crm.imports.checks import RowChecker
-from crm.imports.mapping import SYNONYMS
+from crm.imports.mapping import mapping_guess
 from crm.imports.writer import RecordWriter
 from crm.models import ImportJob, ImportRowError
 
@@ -25,7 +24,7 @@ class CrmImport(ImportPipeline):
         return specs_for(job.object_type)
 
     def guess(self, headers: list[str], *, job) -> dict[str, str]:
-        return mapping_guess(specs=self.specs(job), headers=headers, synonyms=SYNONYMS.get(job.object_type, {}))
+        return mapping_guess(object_type=job.object_type, specs=self.specs(job), headers=headers)
 
     def checker(self, job) -> RowChecker:
         return RowChecker(object_type=job.object_type, headers=job.headers, mapping=job.mapping)
