@@ -8,7 +8,7 @@ from django.urls import reverse
 from billing.documents import invoice_settings_get
 from billing.models import CreditNote, Invoice
 from commerce_hub.mail import attachment_provider, email_queue
-from commerce_hub.tenancy.services import current_tenant_url
+from commerce_hub.site_urls import current_tenant_url
 
 
 def invoice_hosted_url(invoice: Invoice) -> str:

@@ -7,29 +7,20 @@ row nor emails, and the next run sends.
 
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from commerce_hub.events.mail import email_queue
 from commerce_hub.events.models import Delivery, FailureDigest, OutgoingEmail
+from commerce_hub.site_urls import current_tenant_url
 
 # Who gets it: everyone who may open the failed deliveries page (every admin, and anyone granted the page).
 RECIPIENT_PERMISSION = "accounts.view_audit_log"
 TEMPLATE = "events-failure-digest"
 # Rows listed in the email; the page has the rest.
 LISTED = 20
-
-
-def _page_url(path: str) -> str:
-    # Built here rather than by the tenancy services, which sit above the events package.
-    domain = connection.tenant.get_primary_domain().domain
-    port = settings.SITE_PORT
-    default_port = {"http": "80", "https": "443"}.get(settings.SITE_SCHEME)
-    host = domain if not port or port == default_port else f"{domain}:{port}"
-    return f"{settings.SITE_SCHEME}://{host}{path}"
 
 
 def failure_digest_recipients() -> list:
@@ -54,8 +45,8 @@ def failure_digest_send(*, today: date) -> int:
         "emails": list(failed_emails.order_by("-failed_at")[:LISTED]),
         "delivery_count": delivery_count,
         "email_count": email_count,
-        "deliveries_url": _page_url(reverse("events:deliveries") + "?status=failed"),
-        "emails_url": _page_url(reverse("events:emails")),
+        "deliveries_url": current_tenant_url(reverse("events:deliveries") + "?status=failed"),
+        "emails_url": current_tenant_url(reverse("events:emails")),
     }
     try:
         with transaction.atomic():

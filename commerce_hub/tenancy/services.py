@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, get_tenant_base_schema, quote_schema_name, schema_context
 
 from commerce_hub.accounts.services.welcome import welcome_token_make
+from commerce_hub.site_urls import tenant_url
 from commerce_hub.tenancy.models import Domain, Tenant
 
 RESERVED_SUBDOMAINS = frozenset(
@@ -62,13 +63,6 @@ def schema_name_for(subdomain: str) -> str:
 
 def domain_for(subdomain: str) -> str:
     return f"{subdomain}.{settings.BASE_DOMAIN}"
-
-
-def tenant_url(domain: str, path: str = "/") -> str:
-    port = settings.SITE_PORT
-    default_port = {"http": "80", "https": "443"}.get(settings.SITE_SCHEME)
-    host = domain if not port or port == default_port else f"{domain}:{port}"
-    return f"{settings.SITE_SCHEME}://{host}{path}"
 
 
 @dataclass(frozen=True)
@@ -156,10 +150,3 @@ def platform_bootstrap(*, base_domain: str | None = None) -> None:
     Domain.objects.get_or_create(domain=base_domain, defaults={"tenant": public, "is_primary": True})
     if not Tenant.objects.filter(schema_name=get_tenant_base_schema()).exists():
         Tenant(schema_name=get_tenant_base_schema(), name="Template", is_template=True).save(verbosity=0)
-
-
-def current_tenant_url(path: str = "/") -> str:
-    """An absolute link into the tenant this request or task runs in (emails are read outside any request)."""
-    from django.db import connection
-
-    return tenant_url(connection.tenant.get_primary_domain().domain, path)

@@ -5,14 +5,9 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from commerce_hub import demo
+from commerce_hub.site_urls import tenant_url
 from commerce_hub.tenancy.models import Domain, Tenant
-from commerce_hub.tenancy.services import (
-    domain_for,
-    platform_bootstrap,
-    schema_name_for,
-    tenant_signup,
-    tenant_url,
-)
+from commerce_hub.tenancy.services import domain_for, platform_bootstrap, schema_name_for, tenant_signup
 
 
 class Command(BaseCommand):
