@@ -24,6 +24,15 @@ INVOICE_PAYMENT_RECORDED = event_declare(
 INVOICE_PAYMENT_REVERSED = event_declare(
     "invoice.payment_reversed", app=APP, fields=("id", "payment_id", "amount", "currency"), optional=("reason",)
 )
+INVOICE_PAYMENT_REFUNDED = event_declare(
+    "invoice.payment_refunded",
+    app=APP,
+    fields=("id", "payment_id", "amount", "currency"),
+    optional=("mode", "credit_note", "reason"),
+)
+INVOICE_PAYMENT_CHARGED_BACK = event_declare(
+    "invoice.payment_charged_back", app=APP, fields=("id", "payment_id", "amount", "currency")
+)
 INVOICE_LINE_ITEMS_CHANGED = event_declare("invoice.line_items_changed", app=APP, fields=("id",))
 
 # invoice_change_record(event=...) takes the constant; the lookup by change kind serves callers that pass the
@@ -40,6 +49,8 @@ INVOICE_CHANGES = {
         INVOICE_UNCOLLECTIBLE,
         INVOICE_CREDITED,
         INVOICE_PAYMENT_REVERSED,
+        INVOICE_PAYMENT_REFUNDED,
+        INVOICE_PAYMENT_CHARGED_BACK,
     )
 }
 

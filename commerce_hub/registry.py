@@ -207,3 +207,25 @@ def register_beat(name: str, *, task: str, schedule, **options) -> None:
 
 def registered_beat() -> dict[str, dict]:
     return dict(_beat)
+
+
+# --- URLs -----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UrlMount:
+    prefix: str  # "payments/"
+    module: str  # the app's urls module, with its app_name
+    public: bool  # on the public site (third parties posting to the platform) instead of a tenant's
+
+
+_urls: dict[tuple[str, bool], UrlMount] = {}
+
+
+def register_urls(prefix: str, module: str, *, public: bool = False) -> None:
+    """Mount an app's URLs under `prefix` on every tenant's site, or on the public site."""
+    _urls[(prefix, public)] = UrlMount(prefix=prefix, module=module, public=public)
+
+
+def registered_urls(*, public: bool) -> list[UrlMount]:
+    return [mount for mount in _urls.values() if mount.public == public]

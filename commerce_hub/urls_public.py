@@ -1,13 +1,15 @@
 from django.conf import settings
-from django.urls import path
+from django.urls import include, path
 
 from commerce_hub import views as views_shell
+from commerce_hub.registry import registered_urls
 from commerce_hub.tenancy import views
 
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("signup/", views.signup, name="signup"),
     path("language/", views_shell.language_set, name="language_set"),
+    *[path(mount.prefix, include(mount.module)) for mount in registered_urls(public=True)],
 ]
 
 if settings.DEBUG:

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.urls import include, path
 
 from commerce_hub import views
-from commerce_hub.registry import placeholder_pages
+from commerce_hub.registry import placeholder_pages, registered_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("crm/", include("crm.urls")),
     path("billing/", include("billing.urls")),
     path("language/", views.language_set, name="language_set"),
+    *[path(mount.prefix, include(mount.module)) for mount in registered_urls(public=False)],
     *[
         path(f"{module}/", views.module_index, {"module": module}, name=f"module_{module.replace('-', '_')}")
         for module in placeholder_pages()

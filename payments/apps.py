@@ -3,33 +3,35 @@ from django.utils.translation import gettext_lazy as _
 
 
 class PaymentsConfig(AppConfig):
-    """Processors, hosted checkout, refunds, disputes and payouts. Its pages come with the processors; until then the
-    Payments page shows an empty state."""
+    """Processors (built-in and Stripe), hosted checkout, payments, refunds, disputes, receipts, the processor
+    balance and payouts. It sits above billing: it records money through billing's services, and billing never
+    imports it."""
 
     name = "payments"
     verbose_name = "Payments"
 
     def ready(self):
+        from billing.services.numbering import number_series_register
         from commerce_hub import registry
+        from payments import events, handlers  # noqa: F401 - declares the events and registers the handlers
 
         registry.register_permissions("payments", [("manage_refunds", "Issue refunds", ("finance",))])
+        number_series_register("receipt", prefix="RCPT", start=1001)
 
         # Processor calls and incoming webhooks get their own queues: a slow processor never delays a webhook ack.
         registry.register_queue("payments", routes=["payments.*"])
         registry.register_queue("webhooks", routes=["payments.webhooks.*"])
+        # Lost answers are asked for every minute; the built-in processor's clock (debits, disputes) too.
+        registry.register_beat("payments-reconcile", task="payments.reconcile_all_tenants", schedule=60.0)
+        registry.register_beat("payments-builtin-tick", task="payments.builtin_tick_all_tenants", schedule=60.0)
 
-        registry.register_placeholder_page(
-            slug="payments",
-            title=_("Payments"),
-            permission="accounts.view_payments",
-            empty_title=_("No payments yet"),
-            empty_text=_("Payments from buyers and recorded payments appear here."),
-        )
+        registry.register_urls("payments/", "payments.urls")
+        registry.register_urls("webhooks/", "payments.urls_public", public=True)
         registry.register_nav_entry(
             key="payments",
             label=_("Payments"),
             section="commerce",
             order=60,
-            url_name="module_payments",
+            url_name="payments:payment_index",
             permission="accounts.view_payments",
         )

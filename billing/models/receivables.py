@@ -32,6 +32,8 @@ class EntryKind(models.TextChoices):
     PAYMENT_APPLIED = "payment_applied", _("Payment applied")
     PAYMENT_REVERSED = "payment_reversed", _("Payment reversed")
     REFUND = "refund", _("Refund")
+    # A lost dispute: the buyer's bank took the payment back, so the invoice owes it again.
+    CHARGEBACK = "chargeback", _("Chargeback")
     CREDIT_ADDED = "credit_added", _("Customer credit added")
     CREDIT_APPLIED = "credit_applied", _("Customer credit applied")
     WRITTEN_OFF = "written_off", _("Written off")

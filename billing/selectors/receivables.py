@@ -29,7 +29,14 @@ ZERO = Decimal(0)
 
 # Which entries of an invoice's bucket make up each figure. Together they are every kind that can be posted to an
 # invoice, so total - paid - credited - written_off is the bucket's sum, which is the balance due.
-PAID_KINDS = (EntryKind.PAYMENT_APPLIED, EntryKind.PAYMENT_REVERSED, EntryKind.CREDIT_APPLIED)
+# Refunds and chargebacks posted to an invoice lower what was paid on it (net of money given back).
+PAID_KINDS = (
+    EntryKind.PAYMENT_APPLIED,
+    EntryKind.PAYMENT_REVERSED,
+    EntryKind.CREDIT_APPLIED,
+    EntryKind.REFUND,
+    EntryKind.CHARGEBACK,
+)
 CREDITED_KINDS = (EntryKind.CREDIT_NOTE_ISSUED,)
 WRITTEN_OFF_KINDS = (EntryKind.WRITTEN_OFF, EntryKind.VOIDED)
 

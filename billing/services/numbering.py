@@ -15,6 +15,11 @@ PREFIX_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-/"
 MAX_START = 10**12
 
 
+def number_series_register(key: str, *, prefix: str, start: int) -> None:
+    """Apps above billing number their own documents (receipts) through the same gap-free counters."""
+    DEFAULTS[key] = (prefix, start)
+
+
 def number_format(prefix: str, sequence: int) -> str:
     return f"{prefix}-{sequence}" if prefix else str(sequence)
 

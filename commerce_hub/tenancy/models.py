@@ -43,3 +43,20 @@ class Tenant(TenantMixin):
 class Domain(DomainMixin):
     class Meta:
         ordering = ["domain"]
+
+
+class InboundEndpoint(models.Model):
+    """An address on the public site that a third party posts to (a payment processor's webhooks). Its id is
+    unguessable and names the tenant, so the request is routed to the tenant's schema, where the tenant's own secret
+    checks it, before anything in its body is trusted. `purpose` says which app owns it ("payments.stripe")."""
+
+    public_id = models.CharField(max_length=64, unique=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="inbound_endpoints")
+    purpose = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "purpose"], name="tenancy_endpoint_one_per_purpose")]
+
+    def __str__(self):
+        return f"{self.purpose} for {self.tenant_id}"

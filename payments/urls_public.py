@@ -1,0 +1,5 @@
+"""Public-site URLs of payments: processors' webhooks, addressed by an unguessable endpoint id per tenant."""
+
+app_name = "payments_public"
+
+urlpatterns = []
