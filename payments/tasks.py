@@ -6,6 +6,15 @@ from celery import shared_task
 from commerce_hub.celery import PublicTask, enqueue_for_every_tenant
 
 
+@shared_task(name="payments.payment_process", acks_late=True)
+def payment_process(payment_id: int) -> None:
+    """Charge an off-session attempt. acks_late: a worker killed mid-charge leaves the message to be run again,
+    which asks the processor with the attempt's key instead of charging twice."""
+    from payments.services.payments import payment_process as process
+
+    process(payment_id=payment_id)
+
+
 @shared_task(name="payments.reconcile")
 def reconcile() -> int:
     """Attempts and refunds whose answer was lost: ask the processor, never charge again."""

@@ -295,7 +295,7 @@ def _payment_cancelled(payment: Payment, result: PaymentResult) -> Payment:
     return payment
 
 
-def payment_refresh(*, payment: Payment, processor: Processor | None = None) -> Payment:
+def payment_refresh(*, payment: Payment, processor: Processor | None = None, now=None) -> Payment:
     """Ask the processor for the attempt's state and record it (the buyer came back from a bank page, or nobody
     heard the answer). An attempt the processor never saw failed without charging anything."""
     if payment.status in PAYMENT_FINAL:
@@ -311,7 +311,7 @@ def payment_refresh(*, payment: Payment, processor: Processor | None = None) -> 
         if (
             payment.status == PaymentStatus.CREATED
             and payment.called_at
-            and payment.called_at < timezone.now() - UNKNOWN_AFTER
+            and payment.called_at < (now or timezone.now()) - UNKNOWN_AFTER
         ):
             return payment_fail(
                 payment=payment,
@@ -347,9 +347,77 @@ def payments_reconcile(*, now=None) -> int:
         )[:500]
     )
     for payment in stale:
-        payment_refresh(payment=payment)
+        payment_refresh(payment=payment, now=now)
     for payment in abandoned:
-        refreshed = payment_refresh(payment=payment)
+        refreshed = payment_refresh(payment=payment, now=now)
         if refreshed.status == PaymentStatus.REQUIRES_ACTION:
             payment_cancel(payment=refreshed)
     return len(stale) + len(abandoned)
+
+
+def payment_charge_saved(*, invoice: Invoice, saved_method, attempt_key: str, actor=None) -> Payment:
+    """Charge an invoice's open balance to a payment method the buyer saved, off-session (no buyer present: a
+    subscription's renewal, a seller charging on file). The attempt is committed here and charged by a worker
+    (payment_process), so a worker that dies mid-charge is simply run again with the same key."""
+    existing = Payment.objects.filter(attempt_key=attempt_key).first()
+    if existing is not None:
+        return existing
+    with transaction.atomic():
+        invoice = invoice_lock(invoice)
+        amount = invoice_amount_payable(invoice)
+        if amount <= 0:
+            raise ValidationError(_("This invoice has nothing left to pay."))
+        if Payment.objects.filter(invoice=invoice, status__in=PAYMENT_ACTIVE).exists():
+            raise ValidationError(_("A payment for this invoice is already in progress."))
+        account = invoice_account(invoice)
+        payment = Payment.objects.create(
+            public_id=public_id_new("pay"),
+            attempt_key=attempt_key,
+            invoice=invoice,
+            company_id=invoice.company_id,
+            contact_id=account.contact_id if account else None,
+            deal_id=invoice.deal_id,
+            amount=amount,
+            currency=invoice.currency,
+            method=saved_method.kind,
+            method_details=saved_method.details,
+            processor=saved_method.processor,
+            saved_method=saved_method,
+            off_session=True,
+            language=invoice.language,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        payment_event_add(payment, kind="created", actor=actor, method=payment.method, amount=f"{amount:f}")
+        from payments.tasks import payment_process
+
+        transaction.on_commit(lambda: payment_process.delay(payment.pk))
+    return payment
+
+
+def payment_process(*, payment_id: int) -> Payment | None:
+    """The worker's half of an off-session charge. Safe to run any number of times: an attempt that was already
+    sent is only asked about (its key makes the processor return the first charge), never charged again."""
+    payment = Payment.objects.select_related("saved_method", "invoice").filter(pk=payment_id).first()
+    if payment is None or payment.status in PAYMENT_FINAL:
+        return payment
+    processor = processor_get(payment.processor)
+    if payment.called_at is not None:
+        # A run before this one got as far as the call: ask what became of it first.
+        payment = payment_refresh(payment=payment, processor=processor)
+        if payment.status != PaymentStatus.CREATED:
+            return payment
+    # Mark the attempt as sent before the call, committed: a crash from here on leaves a row the reconciliation
+    # job (or this task run again) resolves by asking. Calling again with the same key is safe either way: the
+    # processor returns the charge it made for that key.
+    Payment.objects.filter(pk=payment.pk, called_at__isnull=True).update(called_at=timezone.now())
+    request = PaymentRequest(
+        idempotency_key=payment.processor_idempotency_key,
+        amount=payment.amount,
+        currency=payment.currency,
+        method=payment.method,
+        description=_("Invoice %(number)s") % {"number": payment.invoice.number if payment.invoice else ""},
+        saved_method_reference=payment.saved_method.processor_reference if payment.saved_method else "",
+        off_session=True,
+        metadata={"payment": payment.public_id},
+    )
+    return payment_call(payment=payment, processor=processor, call=lambda: processor.payment_create(request))
