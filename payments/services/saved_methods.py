@@ -18,9 +18,8 @@ def payment_method_save(
     ProcessorDeclined from the processor reaches the caller unchanged (the form shows its message)."""
     outside_transaction_required("payment_method_save")
     processor = processor_get(payment_settings().processor)
-    result = processor.setup_create(
-        idempotency_key=f"commerce-hub-setup-{attempt_key}", method=method, method_data=method_data, customer_email=email
-    )
+    key = f"commerce-hub-setup-{attempt_key}"
+    result = processor.setup_create(idempotency_key=key, method=method, method_data=method_data, customer_email=email)
     try:
         with transaction.atomic():
             return SavedPaymentMethod.objects.create(
