@@ -3,12 +3,8 @@ credit notes, PDFs), plus the buyer's hosted page. Views parse, check permission
 
 from __future__ import annotations
 
-import base64
-import mimetypes
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing.editor import owner_for
 from billing.forms.invoices import CreditNoteForm, DraftForm, NewInvoiceForm, PaymentForm, VoidForm, draft_initial
+from billing.hosted import hosted_headers, hosted_logo_uri, pay_url_for
 from billing.models import CreditNote, Invoice, InvoiceStatus, NumberSeries
 from billing.selectors.invoices import (
     STATUS_BADGES,
@@ -491,24 +488,6 @@ def credit_note_pdf(request, pk: int):
 # --- the buyer's hosted page ------------------------------------------------------------------------------------------
 
 
-def _hosted_headers(response: HttpResponse) -> HttpResponse:
-    # The URL is the only key to the invoice: never cache it anywhere, never leak it to another site.
-    response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
-def _logo_uri(path: str) -> str:
-    """The logo the invoice was finalized with, inlined: the hosted page serves no tenant media by URL."""
-    if not path or not default_storage.exists(path):
-        return ""
-    with default_storage.open(path, "rb") as fh:
-        content = fh.read()
-    kind = mimetypes.guess_type(path)[0] or "image/png"
-    return f"data:{kind};base64,{base64.b64encode(content).decode()}"
-
-
 def _hosted_invoice(token: str) -> Invoice:
     invoice = invoice_by_token(token)
     if invoice is None:
@@ -565,10 +544,11 @@ def invoice_hosted(request, token: str):
                 "buyer_owes": buyer_owes,
                 "qr_uri": qr,
                 "status_text": status_label(page.status),
-                "logo_uri": _logo_uri(invoice.logo_path),
+                "logo_uri": hosted_logo_uri(invoice.logo_path),
+                "pay_url": pay_url_for(invoice) if payable else "",
             },
         )
-    return _hosted_headers(response)
+    return hosted_headers(response)
 
 
 @require_GET
@@ -576,4 +556,4 @@ def invoice_hosted_pdf(request, token: str):
     from billing.pdf import invoice_pdf_bytes
 
     invoice = _hosted_invoice(token)
-    return _hosted_headers(_pdf_response(invoice_pdf_bytes(invoice), f"{invoice.number}.pdf", download=True))
+    return hosted_headers(_pdf_response(invoice_pdf_bytes(invoice), f"{invoice.number}.pdf", download=True))

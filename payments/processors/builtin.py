@@ -95,7 +95,8 @@ def fee_for(method: str, amount: Decimal, currency: str) -> Decimal:
 
 
 def _new_id(prefix: str) -> str:
-    return f"bi_{prefix}_{secrets.token_hex(12)}"
+    # 128 random bits: a payment's id names its simulated bank page, which approves it without a login.
+    return f"bi_{prefix}_{secrets.token_hex(16)}"
 
 
 def _touch(obj: SimulatedObject, **fields) -> None:
@@ -181,6 +182,8 @@ class BuiltinProcessor(Processor):
             if not data.get("mandate_accepted"):
                 raise ProcessorDeclined(_("The mandate must be accepted."), code="mandate_required")
             details = {"iban_last4": iban.compact[-4:], "bank_code": iban.bank_code, "country": iban.country_code}
+            if data.get("mandate_reference"):
+                details["mandate_reference"] = str(data["mandate_reference"])[:35]
             then = "failed" if iban.compact in SEPA_FAILING_IBANS else "succeeded"
             return "processing", details, {"then": then}, now + self._debit_delay()
         if request.method == MethodKind.ACH_DEBIT:
