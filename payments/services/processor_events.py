@@ -34,11 +34,11 @@ def processor_event_apply(*, processor_key: str, event: ProcessorEvent) -> None:
         refund_event_apply(processor_key=processor_key, event=event)
 
 
-def builtin_tick_apply() -> int:
+def builtin_tick_apply(*, now=None) -> int:
     from payments.processors.builtin import BuiltinProcessor
 
     processor = BuiltinProcessor()
-    events = processor.tick()
+    events = processor.tick(now=now)
     for event in events:
         processor_event_apply(processor_key=processor.key, event=event)
     return len(events)
