@@ -39,6 +39,7 @@ def seed(ctx) -> None:
     settings.iban = settings.iban or "NL91ABNA0417164300"
     settings.bic = settings.bic or "ABNANL2A"
     settings.footer_text = settings.footer_text or "Thank you for your business."
+    settings.payment_methods = ["bank_transfer", "card", "bank_debit"]
     settings.save()
     today = timezone.localdate()
     products = {p.sku: p for p in Product.objects.prefetch_related("prices")}

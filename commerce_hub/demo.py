@@ -22,13 +22,16 @@ class SeedContext:
     stdout: Callable[[str], None]
 
 
-_seeders: list[tuple[int, str, Callable[[SeedContext], None]]] = []
+_seeders: list[tuple[int, str, Callable[[SeedContext], None], bool]] = []
 
 
-def register_seeder(name: str, fn: Callable[[SeedContext], None], *, order: int) -> None:
-    if not any(existing == name for _o, existing, _fn in _seeders):
-        _seeders.append((order, name, fn))
+def register_seeder(name: str, fn: Callable[[SeedContext], None], *, order: int, after_commit: bool = False) -> None:
+    """`after_commit` seeders run once the tenant and the other seeders' data are committed, outside any
+    transaction: those that go through a payment processor, which is never called inside one."""
+    if not any(existing == name for _o, existing, _fn, _after in _seeders):
+        _seeders.append((order, name, fn, after_commit))
 
 
-def seeders() -> list[tuple[str, Callable[[SeedContext], None]]]:
-    return [(name, fn) for _order, name, fn in sorted(_seeders, key=lambda s: s[0])]
+def seeders(*, after_commit: bool = False) -> list[tuple[str, Callable[[SeedContext], None]]]:
+    chosen = [s for s in _seeders if s[3] == after_commit]
+    return [(name, fn) for _order, name, fn, _after in sorted(chosen, key=lambda s: s[0])]

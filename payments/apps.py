@@ -16,6 +16,11 @@ class PaymentsConfig(AppConfig):
         from payments import events, handlers  # noqa: F401 - declares the events and registers the handlers
 
         registry.register_permissions("payments", [("manage_refunds", "Issue refunds", ("finance",))])
+
+        from commerce_hub import demo
+        from payments import demo as payments_demo
+
+        demo.register_seeder("payments", payments_demo.seed, order=40, after_commit=True)
         number_series_register("receipt", prefix="RCPT", start=1001)
 
         # Processor calls and incoming webhooks get their own queues: a slow processor never delays a webhook ack.

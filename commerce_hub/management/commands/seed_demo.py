@@ -44,6 +44,10 @@ class Command(BaseCommand):
                 for name, seeder in demo.seeders():
                     self.stdout.write(f"  seeding {name} ...")
                     seeder(context)
+        with schema_context(schema):
+            for name, seeder in demo.seeders(after_commit=True):
+                self.stdout.write(f"  seeding {name} ...")
+                seeder(context)
         domain = Domain.objects.get(tenant__schema_name=schema, is_primary=True).domain
         self.stdout.write(
             self.style.SUCCESS(f"Demo tenant ready at {tenant_url(domain)} in {time.perf_counter() - started:.1f} s")
