@@ -29,6 +29,8 @@ class PaymentsConfig(AppConfig):
         # Lost answers are asked for every minute; the built-in processor's clock (debits, disputes) too.
         registry.register_beat("payments-reconcile", task="payments.reconcile_all_tenants", schedule=60.0)
         registry.register_beat("payments-builtin-tick", task="payments.builtin_tick_all_tenants", schedule=60.0)
+        # Payouts: hourly, each run idempotent (one payout per currency and day, each emailed once).
+        registry.register_beat("payments-payouts", task="payments.payouts_all_tenants", schedule=3600.0)
 
         registry.register_urls("payments/", "payments.urls")
         registry.register_urls("webhooks/", "payments.urls_public", public=True)
@@ -38,5 +40,13 @@ class PaymentsConfig(AppConfig):
             section="commerce",
             order=60,
             url_name="payments:payment_index",
+            permission="accounts.view_payments",
+        )
+        registry.register_nav_entry(
+            key="payouts",
+            label=_("Payouts"),
+            section="commerce",
+            order=62,
+            url_name="payments:payout_index",
             permission="accounts.view_payments",
         )

@@ -40,3 +40,21 @@ def builtin_tick() -> int:
 @shared_task(name="payments.builtin_tick_all_tenants", base=PublicTask)
 def builtin_tick_all_tenants() -> int:
     return enqueue_for_every_tenant(builtin_tick)
+
+
+@shared_task(name="payments.payouts")
+def payouts() -> int:
+    """Built-in payouts move along and the day's payout is made; new payouts are emailed to admins."""
+    from django.utils import timezone
+
+    from commerce_hub.organization.selectors import organization_profile_get
+    from payments.services.payouts import payouts_job
+
+    # "Today" is the tenant's: a payout day and the settlement delay follow its own timezone.
+    with timezone.override(organization_profile_get().timezone):
+        return payouts_job()
+
+
+@shared_task(name="payments.payouts_all_tenants", base=PublicTask)
+def payouts_all_tenants() -> int:
+    return enqueue_for_every_tenant(payouts)
