@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from billing.selectors.receivables import credit_available, invoice_account
 from billing.services.invoice_refunds import invoice_payment_refund
-from commerce_hub.money import money_amount_error
+from commerce_hub.money import money_amount_error, money_format
 from payments import events
 from payments.models import (
     BalanceEntry,
@@ -70,8 +70,7 @@ def refund_request(
             raise ValidationError(
                 {
                     "amount": [
-                        _("At most %(left)s %(currency)s is left to refund.")
-                        % {"left": left, "currency": payment.currency}
+                        _("At most %(amount)s is left to refund.") % {"amount": money_format(left, payment.currency)}
                     ]
                 }
             )
@@ -82,8 +81,8 @@ def refund_request(
                 raise ValidationError(
                     {
                         "amount": [
-                            _("The customer has %(credit)s %(currency)s of credit to refund.")
-                            % {"credit": credit, "currency": payment.currency}
+                            _("The customer has %(amount)s of credit to refund.")
+                            % {"amount": money_format(credit, payment.currency)}
                         ]
                     }
                 )
