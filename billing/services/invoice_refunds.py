@@ -113,6 +113,7 @@ def invoice_payment_refund(
                 amounts=credit_note_amounts_for(invoice, on_invoice),
                 reason=reason or _("Refund"),
             )
+            invoice = invoice_lock(invoice)  # the note may have moved its state (settled it)
             # The note settled the invoice's side: what it did not take off the balance became credit, and the
             # refund leaves from there first; only what the credit cannot cover comes off the invoice.
             from_credit = min(amount, credit_available(account, payment.currency))
