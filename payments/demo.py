@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from billing.models import Invoice
+from billing.models import ExchangeRate, Invoice
+from billing.services.exchange_rates import exchange_rate_create
 from commerce_hub.accounts.models import User
 from commerce_hub.idempotency.services import key_new
 from payments.models import MethodKind, Payment, RefundMode
@@ -35,6 +36,10 @@ def seed(ctx) -> None:
     if ctx.scale or Payment.objects.exists():
         return
     admin = User.objects.filter(role="admin").order_by("pk").first()
+    if not ExchangeRate.objects.filter(base="EUR", quote="NOK").exists():
+        # The built-in fee schedule's fixed parts are in euros; NOK payments are charged them at this rate.
+        today = timezone.localdate()
+        exchange_rate_create(base="EUR", quote="NOK", rate=Decimal("11.72"), valid_from=today.replace(day=1), actor=admin)
     open_eur = list(Invoice.objects.filter(status="open", currency="EUR").order_by("-issue_date", "pk"))
     open_nok = list(Invoice.objects.filter(status="open", currency="NOK").order_by("-issue_date", "pk"))
     # What settles today is paid out today in the demo, so the payouts page has a payout to show.

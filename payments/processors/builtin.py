@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from billing.selectors.exchange_rates import convert
 from commerce_hub.money import quantize
 from payments.models import MethodKind, PaymentStatus, ProcessorKey, RefundStatus, SimulatedObject
 from payments.processors.base import (
@@ -85,12 +86,20 @@ def fee_for(method: str, amount: Decimal, currency: str) -> Decimal:
     """The built-in fee schedule: cards a percentage plus a fixed part, debits a capped percentage, bank redirects
     and wallets a fixed part (plus an optional percentage)."""
     s = payment_settings()
+
+    def in_currency(eur: Decimal) -> Decimal:
+        # Fixed parts and the cap are set in euros, like a processor's price list, and charged in the payment's
+        # currency at the tenant's exchange rate (as they are, when it has none).
+        if currency == "EUR":
+            return eur
+        return convert(eur, "EUR", currency, timezone.localdate()) or eur
+
     if method == MethodKind.CARD:
-        fee = amount * s.card_fee_percent / 100 + s.card_fee_fixed
+        fee = amount * s.card_fee_percent / 100 + in_currency(s.card_fee_fixed)
     elif method in DEBIT_METHODS:
-        fee = min(amount * s.debit_fee_percent / 100, s.debit_fee_cap)
+        fee = min(amount * s.debit_fee_percent / 100, in_currency(s.debit_fee_cap))
     else:
-        fee = amount * s.redirect_fee_percent / 100 + s.redirect_fee_fixed
+        fee = amount * s.redirect_fee_percent / 100 + in_currency(s.redirect_fee_fixed)
     return min(quantize(fee, currency), amount)
 
 
