@@ -38,8 +38,8 @@ def seed(ctx) -> None:
     admin = User.objects.filter(role="admin").order_by("pk").first()
     if not ExchangeRate.objects.filter(base="EUR", quote="NOK").exists():
         # The built-in fee schedule's fixed parts are in euros; NOK payments are charged them at this rate.
-        today = timezone.localdate()
-        exchange_rate_create(base="EUR", quote="NOK", rate=Decimal("11.72"), valid_from=today.replace(day=1), actor=admin)
+        first_of_month = timezone.localdate().replace(day=1)
+        exchange_rate_create(base="EUR", quote="NOK", rate=Decimal("11.72"), valid_from=first_of_month, actor=admin)
     open_eur = list(Invoice.objects.filter(status="open", currency="EUR").order_by("-issue_date", "pk"))
     open_nok = list(Invoice.objects.filter(status="open", currency="NOK").order_by("-issue_date", "pk"))
     # What settles today is paid out today in the demo, so the payouts page has a payout to show.
