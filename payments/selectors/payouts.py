@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncDate
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -102,19 +103,21 @@ class ChartSeries:
 
 
 def payout_chart(*, today: date | None = None, days: int = 30) -> list[ChartSeries]:
-    """Money paid out per arrival day over the last `days` days, one series per currency (one grouped query)."""
+    """Money paid out per day over the last `days` days (a built-in payout's day, or the day Stripe reported it), one
+    series per currency, in one grouped query."""
     today = today or timezone.localdate()
     start = today - timedelta(days=days - 1)
     rows = (
-        Payout.objects.filter(arrival_date__gte=start, arrival_date__lte=today)
+        Payout.objects.annotate(day=Coalesce("period_end", TruncDate("created_at")))
+        .filter(day__gte=start, day__lte=today)
         .exclude(status__in=_RETURNED)
-        .values("currency", "arrival_date")
+        .values("currency", "day")
         .annotate(total=Sum("amount"))
-        .order_by("currency", "arrival_date")
+        .order_by("currency", "day")
     )
     by_currency: dict[str, dict[date, Decimal]] = {}
     for row in rows:
-        by_currency.setdefault(row["currency"], {})[row["arrival_date"]] = row["total"]
+        by_currency.setdefault(row["currency"], {})[row["day"]] = row["total"]
     series = []
     for currency, amounts in sorted(by_currency.items()):
         tallest = max(amounts.values())

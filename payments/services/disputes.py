@@ -253,9 +253,8 @@ def dispute_respond(*, dispute: Dispute, accept: bool, evidence: str = "") -> Di
     processor = BuiltinProcessor()
     event = processor.dispute_respond(reference=dispute.processor_reference, accept=accept, evidence=evidence)
     if event is not None:
-        from payments.services.processor_events import processor_event_apply
-
-        processor_event_apply(processor_key=processor.key, event=event)
+        # A dispute event, applied as processor_event_apply would (which dispatches dispute.* here).
+        dispute_event_apply(processor_key=processor.key, event=event)
     dispute.refresh_from_db()
     return dispute
 

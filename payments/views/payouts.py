@@ -141,15 +141,13 @@ def _amount(value: Decimal, currency: str, *, decimal_comma: bool) -> str:
 
 
 def payout_export_row(row, payout, *, decimal_comma: bool = False) -> list[str]:
+    # Text that came from people (buyer names) is defused for spreadsheets; the amount is ours and stays a number.
+    text = [row.kind_label, row.payment_reference, row.invoice_number, row.description, row.entry.currency]
     return [
         str(payout.pk),
         row.date.isoformat(),
         row.entry.available_on.isoformat(),
-        row.kind_label,
-        row.payment_reference,
-        row.invoice_number,
-        row.description,
-        row.entry.currency,
+        *(csv_safe(value) for value in text),
         _amount(row.amount, row.entry.currency, decimal_comma=decimal_comma),
     ]
 
@@ -179,8 +177,7 @@ def payout_export(request, pk: int):
         yield "\ufeff" + writer.writerow(header)
         with translation.override(language):
             for entry in entries.iterator(chunk_size=EXPORT_CHUNK):
-                values = payout_export_row(payout_row(entry), payout, decimal_comma=excel)
-                yield writer.writerow([csv_safe(v) for v in values])
+                yield writer.writerow(payout_export_row(payout_row(entry), payout, decimal_comma=excel))
 
     stamp = payout.period_end or payout.arrival_date
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
