@@ -15,6 +15,24 @@ _FAMILIES = {
     "bank_transfer": [(MethodKind.IDEAL, {"EUR"})],
 }
 
+# The banks iDEAL lists (their Stripe-compatible codes), in the order Dutch buyers see them.
+IDEAL_BANKS = [
+    ("abn_amro", "ABN AMRO"),
+    ("asn_bank", "ASN Bank"),
+    ("bunq", "bunq"),
+    ("ing", "ING"),
+    ("knab", "Knab"),
+    ("n26", "N26"),
+    ("nn", "Nationale-Nederlanden"),
+    ("rabobank", "Rabobank"),
+    ("regiobank", "RegioBank"),
+    ("revolut", "Revolut"),
+    ("sns_bank", "SNS"),
+    ("triodos_bank", "Triodos Bank"),
+    ("van_lanschot", "Van Lanschot Kempen"),
+    ("yoursafe", "Yoursafe"),
+]
+
 
 @dataclass(frozen=True)
 class CheckoutMethod:

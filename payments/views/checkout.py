@@ -1,0 +1,301 @@
+"""The buyer's checkout for an invoice: no login, reached by the invoice's public token (the hosted invoice page's
+Pay button), in the invoice's language.
+
+    GET  pay/<token>/                   what is owed and the methods offered; or the invoice's state when it is paid,
+                                        void, or has a payment in flight
+    POST pay/<token>/                   one method's form: payment_start with the form's idempotency key as the
+                                        attempt key, so a double click, a second submit or a replayed post finds the
+                                        first payment instead of making another
+    GET  pay/<token>/return/            where a bank, wallet or card-confirmation page sends the buyer back (the
+                                        processor adds its payment id, Stripe's `payment_intent`)
+    GET  pay/<token>/p/<public_id>/     one payment's state, asked of the processor first
+    POST pay/<token>/p/<public_id>/cancel/   give up a payment waiting for the buyer
+
+The amount is never read from the request: payment_start computes the open balance under the invoice's lock.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import select_template
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from billing.hosted import hosted_headers, hosted_logo_uri
+from billing.models import Invoice, InvoiceStatus
+from billing.selectors.invoices import document_for_display, invoice_by_token
+from billing.selectors.receivables import invoice_figures
+from commerce_hub.forms import form_add_errors
+from commerce_hub.idempotency.errors import KeyMissing
+from commerce_hub.idempotency.services import key_valid
+from commerce_hub.idempotency.web import request_key
+from payments.forms.checkout import FORMS, CheckoutForm
+from payments.models import PAYMENT_ACTIVE, Payment, PaymentStatus, ProcessorKey
+from payments.processors import builtin
+from payments.selectors.checkout import checkout_methods
+from payments.selectors.settings import payment_settings
+from payments.services.checkout_emails import payment_method_text
+from payments.services.payments import payment_cancel, payment_refresh, payment_start
+
+STRIPE_PARTIAL = "payments/checkout/_stripe.html"
+# What the buyer types that must never reach an error report.
+SENSITIVE = ("number", "cvc", "expiry", "iban", "routing_number", "account_number")
+# A payment's public id ("pay_" and 22 URL-safe characters) and a processor's payment id: anything else is not
+# looked up at all (a NUL byte would not even reach the database as a query).
+_PUBLIC_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_PROCESSOR_REFERENCE = re.compile(r"^[A-Za-z0-9_]{1,120}$")
+
+
+# --- lookups ------------------------------------------------------------------------------------------------------
+
+
+def _invoice(token: str) -> Invoice:
+    invoice = invoice_by_token(token)
+    if invoice is None:
+        raise Http404
+    return invoice
+
+
+def _payment(invoice: Invoice, public_id: str) -> Payment:
+    """Only a payment of this invoice: another invoice's or another tenant's id is not found (each tenant's payments
+    live in its own schema, and the invoice narrows it further)."""
+    if not _PUBLIC_ID.match(public_id):
+        raise Http404
+    payment = Payment.objects.filter(invoice=invoice, public_id=public_id).first()
+    if payment is None:
+        raise Http404
+    return payment
+
+
+def checkout_pay_url(invoice: Invoice) -> str:
+    """The checkout of an invoice the buyer can pay online now, or "" (registered with billing.hosted for the hosted
+    invoice page's Pay button)."""
+    if invoice.status != InvoiceStatus.OPEN or not invoice.public_token or not checkout_methods(invoice):
+        return ""
+    return reverse("payments:checkout", args=[invoice.public_token])
+
+
+def _payment_url(invoice: Invoice, payment: Payment) -> str:
+    return reverse("payments:checkout_payment", args=[invoice.public_token, payment.public_id])
+
+
+# --- rendering ----------------------------------------------------------------------------------------------------
+
+
+def _test_mode(settings) -> bool:
+    if settings.processor == ProcessorKey.BUILTIN:
+        return True
+    return settings.stripe_publishable_key.startswith("pk_test_")
+
+
+def _stripe_partial() -> str:
+    try:
+        select_template([STRIPE_PARTIAL])
+    except TemplateDoesNotExist:
+        return ""
+    return STRIPE_PARTIAL
+
+
+def _grouped(number: str) -> str:
+    return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+
+
+def _invoice_state(invoice: Invoice, due) -> str:
+    if invoice.status == InvoiceStatus.VOID:
+        return "void"
+    if invoice.status == InvoiceStatus.UNCOLLECTIBLE:
+        return "unavailable"
+    if due <= 0:
+        return "paid"
+    return "form"
+
+
+def _payment_state(payment: Payment) -> str:
+    return {
+        PaymentStatus.SUCCEEDED: "success",
+        PaymentStatus.FAILED: "failure",
+        PaymentStatus.CANCELED: "failure",
+        PaymentStatus.PROCESSING: "processing",
+        PaymentStatus.REQUIRES_ACTION: "action",
+        PaymentStatus.CREATED: "pending",
+    }[payment.status]
+
+
+def _render(
+    request,
+    invoice: Invoice,
+    *,
+    payment: Payment | None = None,
+    bound: CheckoutForm | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The checkout page in one of its states. With a payment: that payment's state (success, failure, processing,
+    waiting for the buyer); without: the invoice's (paid, void, a payment in flight) or the forms."""
+    figures = invoice_figures(invoice)
+    due = figures.due if invoice.status == InvoiceStatus.OPEN else 0
+    invoice_state = _invoice_state(invoice, due)
+    if payment is None and invoice_state == "form":
+        payment = Payment.objects.filter(invoice=invoice, status__in=PAYMENT_ACTIVE).first()
+        if payment is not None:
+            # The buyer may have finished on the bank's page without coming back here.
+            payment = payment_refresh(payment=payment)
+            if payment.status not in PAYMENT_ACTIVE:
+                invoice.refresh_from_db()
+                return _render(request, invoice, bound=bound, error=error, status=status)
+    state = _payment_state(payment) if payment is not None else invoice_state
+    # A failed attempt offers the forms again (fresh keys) when the invoice can still be paid and nothing else is
+    # in flight.
+    show_forms = state == "form" or (
+        state == "failure"
+        and invoice_state == "form"
+        and not Payment.objects.filter(invoice=invoice, status__in=PAYMENT_ACTIVE).exists()
+    )
+    settings = payment_settings()
+    methods = checkout_methods(invoice) if show_forms else []
+    stripe = settings.processor == ProcessorKey.STRIPE
+    forms = []
+    if show_forms and not stripe:
+        for method in methods:
+            if bound is not None and bound.method == method.key:
+                forms.append((method, bound))
+            else:
+                forms.append((method, FORMS[method.key](invoice=invoice)))
+    open_method = bound.method if bound is not None else (methods[0].key if methods else "")
+    document = document_for_display(invoice.snapshot)
+    context = {
+        "invoice": invoice,
+        "token": invoice.public_token,
+        "document": document,
+        "seller": document.get("seller", {}),
+        "logo_uri": hosted_logo_uri(invoice.logo_path),
+        "figures": figures,
+        "amount_due": due,
+        "state": state,
+        "payment": payment,
+        "payment_method_text": payment_method_text(payment) if payment is not None else "",
+        "show_forms": show_forms,
+        "methods": methods,
+        "forms": forms,
+        "open_method": open_method,
+        "error": error,
+        "test_mode": _test_mode(settings),
+        "builtin": settings.processor == ProcessorKey.BUILTIN,
+        "stripe_partial": _stripe_partial() if stripe and show_forms else "",
+        "today": timezone.localdate(),
+        "test_cards": [
+            (_grouped(builtin.CARD_SUCCESS), _("Succeeds")),
+            (_grouped(builtin.CARD_DECLINED), _("Declined")),
+            (_grouped(builtin.CARD_INSUFFICIENT_FUNDS), _("Insufficient funds")),
+            (_grouped(builtin.CARD_AUTHENTICATION), _("Asks for a confirmation step (3-D Secure)")),
+            (_grouped(builtin.CARD_DISPUTED), _("Succeeds, then the buyer disputes it")),
+        ],
+        "test_ibans": [
+            ("NL91ABNA0417164300", _("Settles")),
+            (sorted(builtin.SEPA_FAILING_IBANS)[-1], _("Fails when it settles")),
+        ],
+        "test_ach": (builtin.ACH_ROUTING_TEST, builtin.ACH_FAILING_ACCOUNT),
+    }
+    return render(request, "payments/checkout/page.html", context, status=status)
+
+
+# --- views --------------------------------------------------------------------------------------------------------
+
+
+@sensitive_post_parameters(*SENSITIVE)
+@require_http_methods(["GET", "POST"])
+def checkout(request, token: str):
+    invoice = _invoice(token)
+    with translation.override(invoice.language):
+        response = _checkout_post(request, invoice) if request.method == "POST" else _render(request, invoice)
+    return hosted_headers(response)
+
+
+def _checkout_post(request, invoice: Invoice) -> HttpResponse:
+    method = request.POST.get("method", "")
+    if method not in FORMS or method not in {m.key for m in checkout_methods(invoice)}:
+        return _render(request, invoice, error=_("Choose one of the payment methods offered."), status=400)
+    form = FORMS[method](request.POST, invoice=invoice)
+    key = request_key(request)
+    if not key_valid(key):
+        return _render(request, invoice, bound=form, error=str(KeyMissing.message), status=400)
+    if not form.is_valid():
+        return _render(request, invoice, bound=form)
+    # Scoped so a key can only ever name a checkout attempt.
+    attempt_key = f"checkout-{key}"
+    try:
+        payment = payment_start(
+            invoice=invoice,
+            attempt_key=attempt_key,
+            method=method,
+            method_data=form.method_data(),
+            buyer_email=form.cleaned_data["email"],
+            buyer_name=form.buyer_name() or invoice.snapshot.get("buyer", {}).get("name", ""),
+            language=invoice.language,
+            return_url=request.build_absolute_uri(reverse("payments:checkout_returned", args=[invoice.public_token])),
+        )
+    except ValidationError as exc:
+        # The same form sent twice at once: the other request made the payment while this one waited for the
+        # invoice's lock and was refused. Both show that one payment.
+        raced = Payment.objects.filter(attempt_key=attempt_key, invoice=invoice).first()
+        if raced is not None:
+            return redirect(_payment_url(invoice, raced))
+        invoice.refresh_from_db()
+        if hasattr(exc, "error_dict"):
+            form_add_errors(form, exc)
+            return _render(request, invoice, bound=form)
+        return _render(request, invoice, bound=form, error=" ".join(exc.messages))
+    return _after_start(invoice, payment)
+
+
+def _after_start(invoice: Invoice, payment: Payment) -> HttpResponse:
+    if payment.status == PaymentStatus.REQUIRES_ACTION:
+        url = str(payment.next_action.get("url", ""))
+        if url and urlsplit(url).scheme in ("", "http", "https"):
+            return redirect(url)
+    # Post/redirect/get: reloading the result page never posts the form again.
+    return redirect(_payment_url(invoice, payment))
+
+
+@require_GET
+def checkout_returned(request, token: str):
+    """Back from a bank, wallet or card-confirmation page. The processor names its payment (`payment_intent`, as
+    Stripe does); a name that is not one of this invoice's payments leads to the checkout, which shows what is in
+    flight."""
+    invoice = _invoice(token)
+    reference = request.GET.get("payment_intent", "")
+    payment = None
+    if _PROCESSOR_REFERENCE.match(reference):
+        payment = Payment.objects.filter(invoice=invoice, processor_reference=reference).first()
+    if payment is None:
+        return hosted_headers(redirect("payments:checkout", invoice.public_token))
+    return hosted_headers(redirect(_payment_url(invoice, payment)))
+
+
+@require_GET
+def checkout_payment(request, token: str, public_id: str):
+    invoice = _invoice(token)
+    payment = payment_refresh(payment=_payment(invoice, public_id))
+    if payment.status == PaymentStatus.SUCCEEDED:
+        invoice.refresh_from_db()
+    with translation.override(invoice.language):
+        response = _render(request, invoice, payment=payment)
+    return hosted_headers(response)
+
+
+@require_POST
+def checkout_cancel(request, token: str, public_id: str):
+    """The buyer gives up a bank or wallet payment they did not finish, to pay another way."""
+    invoice = _invoice(token)
+    payment = _payment(invoice, public_id)
+    payment_cancel(payment=payment)
+    return hosted_headers(redirect("payments:checkout", invoice.public_token))
