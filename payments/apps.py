@@ -34,6 +34,11 @@ class PaymentsConfig(AppConfig):
 
         registry.register_urls("payments/", "payments.urls")
         registry.register_urls("webhooks/", "payments.urls_public", public=True)
+        # The hosted invoice page's Pay button leads to the checkout: billing offers the seam, never imports us.
+        from billing.hosted import register_pay_url
+        from payments.views.checkout import checkout_pay_url
+
+        register_pay_url(checkout_pay_url)
         registry.register_nav_entry(
             key="payments",
             label=_("Payments"),

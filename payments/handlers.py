@@ -16,3 +16,25 @@ def dispute_closed_notify(event, *, delivery_id: int) -> None:
     from payments.services.disputes import CLOSED_TEMPLATE, dispute_admins_notify
 
     dispute_admins_notify(dispute_id=event.payload["id"], template=CLOSED_TEMPLATE, delivery_id=delivery_id)
+
+
+# The checkout's emails (payments.services.checkout_emails): each delivery queues its emails once.
+@handler(events.PAYMENT_SUCCEEDED, name="payments.checkout_succeeded_emails")
+def checkout_succeeded_emails(event, *, delivery_id: int) -> None:
+    from payments.services.checkout_emails import payment_succeeded_emails_queue
+
+    payment_succeeded_emails_queue(payment_id=event.payload["id"], delivery_id=delivery_id)
+
+
+@handler(events.PAYMENT_PROCESSING, name="payments.checkout_processing_email")
+def checkout_processing_email(event, *, delivery_id: int) -> None:
+    from payments.services.checkout_emails import payment_processing_email_queue
+
+    payment_processing_email_queue(payment_id=event.payload["id"], delivery_id=delivery_id)
+
+
+@handler(events.PAYMENT_FAILED, name="payments.checkout_failed_email")
+def checkout_failed_email(event, *, delivery_id: int) -> None:
+    from payments.services.checkout_emails import payment_failed_email_queue
+
+    payment_failed_email_queue(payment_id=event.payload["id"], delivery_id=delivery_id)
