@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing.hosted import hosted_headers, hosted_logo_uri
+from billing.hosted import hosted_csrf_protect, hosted_headers, hosted_logo_uri
 from billing.models import Invoice, InvoiceStatus
 from billing.selectors.invoices import document_for_display, invoice_by_token
 from billing.selectors.receivables import invoice_figures
@@ -211,6 +211,7 @@ def _render(
 # --- views --------------------------------------------------------------------------------------------------------
 
 
+@hosted_csrf_protect
 @sensitive_post_parameters(*SENSITIVE)
 @require_http_methods(["GET", "POST"])
 def checkout(request, token: str):
@@ -292,6 +293,7 @@ def checkout_payment(request, token: str, public_id: str):
     return hosted_headers(response)
 
 
+@hosted_csrf_protect
 @require_POST
 def checkout_cancel(request, token: str, public_id: str):
     """The buyer gives up a bank or wallet payment they did not finish, to pay another way."""

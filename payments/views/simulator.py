@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from billing.hosted import hosted_headers
+from billing.hosted import hosted_csrf_protect, hosted_headers
 from commerce_hub.organization.selectors import organization_profile_get
 from payments.models import MethodKind, PaymentStatus, SimulatedObject
 from payments.processors import ProcessorEvent
@@ -55,6 +55,7 @@ def _return_url(request, obj: SimulatedObject) -> str:
     return f"{url}{separator}{urlencode({'payment_intent': obj.object_id, 'redirect_status': status})}"
 
 
+@hosted_csrf_protect
 @require_http_methods(["GET", "POST"])
 def simulator(request, object_id: str):
     processor = BuiltinProcessor()

@@ -348,6 +348,23 @@ def test_a_method_the_invoice_does_not_offer_is_refused(tenant_alpha, fields):
     assert Payment.objects.count() == 0
 
 
+def test_a_browser_post_from_the_no_referrer_page_passes_the_csrf_check_with_its_token(tenant_alpha):
+    from django.test import Client
+
+    invoice = open_invoice()
+    client = Client(HTTP_HOST="alpha.localhost", enforce_csrf_checks=True)
+    client.get(checkout_url(invoice))
+    fields = {"method": "card", "email": EMAIL, "idempotency_key": key_new(), **CARD}
+    assert client.post(checkout_url(invoice), fields, HTTP_ORIGIN="null").status_code == 403  # no token
+    token = {"csrfmiddlewaretoken": client.cookies["csrftoken"].value}
+    foreign = client.post(checkout_url(invoice), {**fields, **token}, HTTP_ORIGIN="https://evil.example")
+    assert foreign.status_code == 403
+    assert Payment.objects.count() == 0
+    response = client.post(checkout_url(invoice), {**fields, **token}, HTTP_ORIGIN="null")
+    assert response.status_code == 302
+    assert only_payment(invoice).status == PaymentStatus.SUCCEEDED
+
+
 def test_a_form_without_its_one_time_key_charges_nothing(tenant_alpha):
     invoice = open_invoice()
     response = buyer().post(checkout_url(invoice), {"method": "card", "email": EMAIL, **CARD})

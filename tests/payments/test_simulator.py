@@ -47,7 +47,13 @@ def test_a_decision_needs_the_pages_csrf_token(tenant_alpha):
     assert client.post(url, {"decision": "approve"}).status_code == 403
     assert only_payment(invoice).status == PaymentStatus.REQUIRES_ACTION
     client.get(url)  # sets the CSRF cookie, as the page does in a browser
-    response = client.post(url, {"decision": "approve", "csrfmiddlewaretoken": client.cookies["csrftoken"].value})
+    token = client.cookies["csrftoken"].value
+    assert client.post(url, {"decision": "approve", "csrfmiddlewaretoken": "x" * 32}).status_code == 403
+    evil = client.post(url, {"decision": "approve", "csrfmiddlewaretoken": token}, HTTP_ORIGIN="https://evil.example")
+    assert evil.status_code == 403
+    assert only_payment(invoice).status == PaymentStatus.REQUIRES_ACTION
+    # The page's no-referrer policy makes browsers send "Origin: null"; with the right token that is this site.
+    response = client.post(url, {"decision": "approve", "csrfmiddlewaretoken": token}, HTTP_ORIGIN="null")
     assert response.status_code == 302
     assert only_payment(invoice).status == PaymentStatus.SUCCEEDED
 
