@@ -23,6 +23,11 @@ class PaymentsConfig(AppConfig):
         demo.register_seeder("payments", payments_demo.seed, order=40, after_commit=True)
         number_series_register("receipt", prefix="RCPT", start=1001)
 
+        from payments import lists
+        from payments.services import receipts  # noqa: F401 - registers the receipt PDF attachment
+
+        lists.criteria_register()  # CRM lists: contacts who made a payment in the last N days
+
         # Processor calls and incoming webhooks get their own queues: a slow processor never delays a webhook ack.
         registry.register_queue("payments", routes=["payments.*"])
         registry.register_queue("webhooks", routes=["payments.webhooks.*"])

@@ -18,6 +18,22 @@ def dispute_closed_notify(event, *, delivery_id: int) -> None:
     dispute_admins_notify(dispute_id=event.payload["id"], template=CLOSED_TEMPLATE, delivery_id=delivery_id)
 
 
+@handler(events.PAYMENT_SUCCEEDED, name="payments.receipt_issue")
+def receipt_on_payment(event, *, delivery_id: int) -> None:
+    # Once per payment, however often the event comes: receipt_issue finds the receipt under the payment's lock.
+    from payments.services.receipts import receipt_issue
+
+    receipt_issue(payment_id=event.payload["id"])
+
+
+@handler(events.REFUND_SUCCEEDED, name="payments.refund_notice")
+def refund_notice(event, *, delivery_id: int) -> None:
+    from commerce_hub.events.services import delivery_once
+    from payments.services.receipts import refund_email_queue
+
+    delivery_once(delivery_id=delivery_id, effect=lambda: refund_email_queue(refund_id=event.payload["id"]))
+
+
 # The checkout's emails (payments.services.checkout_emails): each delivery queues its emails once.
 @handler(events.PAYMENT_SUCCEEDED, name="payments.checkout_succeeded_emails")
 def checkout_succeeded_emails(event, *, delivery_id: int) -> None:

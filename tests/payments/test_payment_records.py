@@ -74,7 +74,7 @@ def test_index_lists_payments_newest_first_with_their_figures(admin_client, book
         "€242.00",
         "€3.64",
         "€238.36",
-        f'href="/billing/invoices/{invoice.pk}/">{invoice.number}</a>',
+        f'href="/billing/invoices/{invoice.pk}/">{invoice.number}</a></span>',
         f'href="/crm/deals/{book["deal"].pk}/">Ferry scanners</a>',
         f'href="/crm/companies/{invoice.company_id}/"',
     ):
@@ -268,7 +268,7 @@ def test_record_page_shows_the_figures_links_and_history(admin_client, book):
         ("Refunded", "€0.00"),
         ("Refundable", "€242.00"),
     ):
-        assert f'<span class="stat-label">{label}</span><span class="stat-value">{value}</span>' in figures
+        assert f"<dt>{label}</dt><dd>{value}</dd>" in figures
     for text in (
         "Payment of €242.00",
         "Visa •••• 4242",

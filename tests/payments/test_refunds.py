@@ -74,8 +74,8 @@ def test_partial_refund_through_the_page_reopens_the_balance(admin_client, paid,
 
     page = admin_client.get(response["Location"]).content.decode()
     assert "€42.00 refunded." in page
-    assert '<span class="stat-label">Refunded</span><span class="stat-value">€42.00</span>' in page
-    assert '<span class="stat-label">Refundable</span><span class="stat-value">€200.00</span>' in page
+    assert "<dt>Refunded</dt><dd>€42.00</dd>" in page
+    assert "<dt>Refundable</dt><dd>€200.00</dd>" in page
     assert "total €242.00, due €42.00" in page
     assert "Balance reopened" in page and "Requested by the customer" in page
     assert "Refund of €42.00 requested" in page and "€42.00 refunded; the invoice owes it again" in page
