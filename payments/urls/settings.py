@@ -1,1 +1,7 @@
-urlpatterns = []
+from django.urls import path
+
+from payments.views import settings as views
+
+urlpatterns = [
+    path("settings/", views.settings_page, name="settings"),
+]

@@ -278,6 +278,7 @@ def test_the_settings_pages_show_the_tabs_each_app_registered(tenant_alpha):
         ("Exchange rates", "/billing/settings/exchange-rates/"),
         ("Tax rates", "/billing/settings/tax-rates/"),
         ("Invoices", "/billing/invoices/settings/"),
+        ("Payments", "/payments/settings/"),
         ("Users", "/settings/users/"),
         ("Audit log", "/settings/audit/"),
         ("Event deliveries", "/settings/events/"),
