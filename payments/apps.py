@@ -13,7 +13,7 @@ class PaymentsConfig(AppConfig):
     def ready(self):
         from billing.services.numbering import number_series_register
         from commerce_hub import registry
-        from payments import events, handlers  # noqa: F401 - declares the events and registers the handlers
+        from payments import events, handlers, tasks  # noqa: F401 - declares events, registers handlers and tasks
 
         registry.register_permissions("payments", [("manage_refunds", "Issue refunds", ("finance",))])
 

@@ -18,6 +18,7 @@ import secrets
 from datetime import timedelta
 from decimal import Decimal
 
+from celery import current_app
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -388,9 +389,8 @@ def payment_charge_saved(*, invoice: Invoice, saved_method, attempt_key: str, ac
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         payment_event_add(payment, kind="created", actor=actor, method=payment.method, amount=f"{amount:f}")
-        from payments.tasks import payment_process
-
-        transaction.on_commit(lambda: payment_process.delay(payment.pk))
+        # By name: payments.tasks calls these services, so the services never import it.
+        transaction.on_commit(lambda: current_app.tasks["payments.payment_process"].delay(payment.pk))
     return payment
 
 

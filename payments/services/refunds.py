@@ -18,6 +18,7 @@ from billing.services.invoice_refunds import invoice_payment_refund
 from commerce_hub.money import money_amount_error, money_format
 from payments import events
 from payments.models import (
+    DISPUTE_OPEN,
     BalanceEntry,
     BalanceKind,
     Payment,
@@ -65,6 +66,9 @@ def refund_request(
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.status != PaymentStatus.SUCCEEDED:
             raise ValidationError(_("Only a succeeded payment can be refunded."))
+        if payment.disputes.filter(status__in=DISPUTE_OPEN).exists():
+            # The bank has withdrawn the disputed amount already; refunding too would pay the buyer twice.
+            raise ValidationError(_("This payment is disputed. Answer the dispute instead of refunding it."))
         left = payment_refundable(payment)
         if amount > left:
             raise ValidationError(

@@ -70,3 +70,16 @@ def test_absurd_refund_amounts_are_refused_with_a_message(tenant_alpha, admin_us
     if message:
         assert errors == [message]
     assert payment.refunds.count() == 0
+
+
+def test_a_disputed_payment_cannot_be_refunded_while_the_dispute_is_open(tenant_alpha, admin_user):
+    from payments.processors.builtin import CARD_DISPUTED
+    from tests.payments.paying import CARD
+
+    payment = pay(open_invoice(), data=CARD | {"number": CARD_DISPUTED})
+    builtin_tick_apply()
+    assert payment.disputes.get().status == "needs_response"
+    with pytest.raises(ValidationError) as refused:
+        refund_request(payment=payment, amount="10.00", mode=RefundMode.REOPEN, actor=admin_user)
+    assert refused.value.messages == ["This payment is disputed. Answer the dispute instead of refunding it."]
+    assert payment.refunds.count() == 0
