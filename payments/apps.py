@@ -34,6 +34,17 @@ class PaymentsConfig(AppConfig):
         # Lost answers are asked for every minute; the built-in processor's clock (debits, disputes) too.
         registry.register_beat("payments-reconcile", task="payments.reconcile_all_tenants", schedule=60.0)
         registry.register_beat("payments-builtin-tick", task="payments.builtin_tick_all_tenants", schedule=60.0)
+        # Stripe's webhook events that failed come due again after their backoff.
+        from payments.webhooks import tasks as webhook_tasks  # noqa: F401 - registers the tasks with the worker
+
+        registry.register_beat("payments-webhooks-retry", task="payments.webhooks.retry_all_tenants", schedule=60.0)
+        registry.register_settings_tab(
+            key="payments",
+            label=_("Payments"),
+            order=90,
+            url_name="payments:settings",
+            permission="accounts.manage_settings",
+        )
         # Payouts: hourly, each run idempotent (one payout per currency and day, each emailed once).
         registry.register_beat("payments-payouts", task="payments.payouts_all_tenants", schedule=3600.0)
 
