@@ -239,3 +239,30 @@ def test_the_buyer_is_told_once_when_the_refund_succeeded(admin_client, paid, se
     assert "The money goes back to Visa •••• 4242. It usually arrives within 5 to 10 business days" in body
     page = admin_client.get(f"/payments/{payment.pk}/").content.decode()
     assert "Refund notice emailed to kari@fjordline.example" in page
+
+
+def test_customer_credit_is_refunded_to_the_payment_it_came_from(admin_client, paid):
+    from billing.selectors.receivables import credit_available, invoice_account
+    from billing.services.credit_notes import LineCredit, credit_note_create
+
+    payment, invoice = paid
+    page = admin_client.get(f"/payments/{payment.pk}/").content.decode()
+    assert "Refund the customer&#x27;s credit" not in page  # no credit, no such choice
+    # A credit note on the paid invoice leaves the customer 121.00 of credit (1 x 100.00 + 21% VAT).
+    credit_note_create(invoice=invoice, actor=None, lines=[LineCredit(index=0, quantity=Decimal("1"))])
+    account = invoice_account(invoice)
+    assert credit_available(account, "EUR") == Decimal("121.00")
+    page = admin_client.get(f"/payments/{payment.pk}/").content.decode()
+    assert "Refund the customer&#x27;s credit" in page
+    assert "Pays back credit the customer holds (an overpayment, say); the invoice stays as it is." in page
+
+    too_much = admin_client.post(_url(payment), _form(amount="150.00", mode=RefundMode.CREDIT))
+    assert too_much.status_code == 400
+    assert "The customer has €121.00 of credit to refund." in too_much.content.decode()
+    _response, key = _review(admin_client, payment, amount="121.00", mode=RefundMode.CREDIT)
+    assert _confirm(admin_client, payment, key, amount="121.00", mode=RefundMode.CREDIT).status_code == 302
+    refund = Refund.objects.get()
+    assert (refund.mode, refund.status, refund.amount) == ("credit", "succeeded", Decimal("121.00"))
+    assert credit_available(account, "EUR") == Decimal("0")
+    assert invoice_figures(invoice).due == Decimal("0")
+    assert "€121.00 of customer credit refunded" in admin_client.get(f"/payments/{payment.pk}/").content.decode()
