@@ -240,7 +240,7 @@ def _checkout_post(request, invoice: Invoice) -> HttpResponse:
             method=method,
             method_data=form.method_data(),
             buyer_email=form.cleaned_data["email"],
-            buyer_name=form.buyer_name() or invoice.snapshot.get("buyer", {}).get("name", ""),
+            buyer_name=form.buyer_name() or _buyer_name(invoice, form.cleaned_data["email"]),
             language=invoice.language,
             return_url=request.build_absolute_uri(reverse("payments:checkout_returned", args=[invoice.public_token])),
         )
@@ -256,6 +256,14 @@ def _checkout_post(request, invoice: Invoice) -> HttpResponse:
             return _render(request, invoice, bound=form)
         return _render(request, invoice, bound=form, error=" ".join(exc.messages))
     return _after_start(invoice, payment)
+
+
+def _buyer_name(invoice: Invoice, email: str) -> str:
+    """Who pays when the method asks no name (iDEAL, a wallet): the contact with that email, or the first one, or the
+    company."""
+    contacts = invoice.contacts.order_by("last_name", "first_name", "id")
+    contact = contacts.filter(email__iexact=email).first() or contacts.first()
+    return contact.full_name if contact else invoice.snapshot.get("buyer", {}).get("name", "")
 
 
 def _after_start(invoice: Invoice, payment: Payment) -> HttpResponse:

@@ -176,7 +176,7 @@ def test_ideal_approved_at_the_bank_pays_the_invoice(tenant_alpha):
     page = _follow(client, client.get(client.post(response["Location"], {"decision": "approve"})["Location"]))
     assert "Payment successful" in page.content.decode() and "iDEAL, ING" in page.content.decode()
     payment.refresh_from_db()
-    assert payment.status == PaymentStatus.SUCCEEDED
+    assert (payment.status, payment.buyer_name) == (PaymentStatus.SUCCEEDED, "Kari Nordmann")  # the contact
     invoice.refresh_from_db()
     assert invoice.status == "paid"
 
