@@ -268,6 +268,30 @@ class VippsMobilePayForm(CheckoutForm):
         return {"phone": self.cleaned_data["phone"]}
 
 
+class StripeCardForm(CheckoutForm):
+    """A card entered in Stripe.js (templates/payments/checkout/_stripe.html): the card details went straight to
+    Stripe, and only the id of the PaymentMethod Stripe made for them reaches us."""
+
+    method = MethodKind.CARD
+    payment_method = forms.CharField(
+        max_length=255,
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": gettext_lazy("Enter your card details."),
+            "max_length": gettext_lazy("The card could not be read. Enter it again."),
+        },
+    )
+
+    def clean_payment_method(self) -> str:
+        value = self.cleaned_data["payment_method"]
+        if not re.fullmatch(r"pm_[A-Za-z0-9_]{1,250}", value):
+            raise forms.ValidationError(_("The card could not be read. Enter it again."))
+        return value
+
+    def method_data(self) -> dict:
+        return {"payment_method": self.cleaned_data["payment_method"]}
+
+
 FORMS: dict[str, type[CheckoutForm]] = {
     form.method: form for form in (CardForm, SepaDebitForm, AchDebitForm, IdealForm, VippsMobilePayForm)
 }

@@ -38,8 +38,8 @@ from commerce_hub.forms import form_add_errors
 from commerce_hub.idempotency.errors import KeyMissing
 from commerce_hub.idempotency.services import key_valid
 from commerce_hub.idempotency.web import request_key
-from payments.forms.checkout import FORMS, CheckoutForm
-from payments.models import PAYMENT_ACTIVE, Payment, PaymentStatus, ProcessorKey
+from payments.forms.checkout import FORMS, CheckoutForm, StripeCardForm
+from payments.models import PAYMENT_ACTIVE, MethodKind, Payment, PaymentStatus, ProcessorKey
 from payments.processors import builtin
 from payments.selectors.checkout import checkout_methods
 from payments.selectors.settings import payment_settings
@@ -76,10 +76,21 @@ def _payment(invoice: Invoice, public_id: str) -> Payment:
     return payment
 
 
+def _methods_offered(invoice: Invoice, settings) -> list:
+    """The invoice's methods this tenant's processor takes on the page: all of them with the built-in processor,
+    cards (through Stripe.js) with Stripe."""
+    methods = checkout_methods(invoice)
+    if settings.processor == ProcessorKey.STRIPE:
+        return [m for m in methods if m.key == MethodKind.CARD]
+    return methods
+
+
 def checkout_pay_url(invoice: Invoice) -> str:
     """The checkout of an invoice the buyer can pay online now, or "" (registered with billing.hosted for the hosted
     invoice page's Pay button)."""
-    if invoice.status != InvoiceStatus.OPEN or not invoice.public_token or not checkout_methods(invoice):
+    if invoice.status != InvoiceStatus.OPEN or not invoice.public_token:
+        return ""
+    if not _methods_offered(invoice, payment_settings()):
         return ""
     return reverse("payments:checkout", args=[invoice.public_token])
 
@@ -103,6 +114,13 @@ def _stripe_partial() -> str:
     except TemplateDoesNotExist:
         return ""
     return STRIPE_PARTIAL
+
+
+def _stripe_checkout(settings) -> dict | None:
+    # Imported here: the Stripe SDK loads only for the tenants that pay through Stripe.
+    from payments.services.stripe_connect import stripe_checkout_config
+
+    return stripe_checkout_config(settings)
 
 
 def _grouped(number: str) -> str:
@@ -161,8 +179,10 @@ def _render(
         and not Payment.objects.filter(invoice=invoice, status__in=PAYMENT_ACTIVE).exists()
     )
     settings = payment_settings()
-    methods = checkout_methods(invoice) if show_forms else []
+    methods = _methods_offered(invoice, settings) if show_forms else []
     stripe = settings.processor == ProcessorKey.STRIPE
+    stripe_partial = _stripe_partial() if stripe else ""
+    stripe_waits = state == "action" and payment.next_action.get("type") == "stripe_sdk"
     forms = []
     if show_forms and not stripe:
         for method in methods:
@@ -190,7 +210,10 @@ def _render(
         "error": error,
         "test_mode": _test_mode(settings),
         "builtin": settings.processor == ProcessorKey.BUILTIN,
-        "stripe_partial": _stripe_partial() if stripe and show_forms else "",
+        # Stripe.js takes the card, or finishes a confirmation Stripe asks the buyer for.
+        "stripe_partial": stripe_partial if methods else "",
+        "stripe_action_partial": stripe_partial if stripe_waits else "",
+        "stripe_checkout": _stripe_checkout(settings) if stripe else None,
         "today": timezone.localdate(),
         "test_cards": [
             (_grouped(builtin.CARD_SUCCESS), _("Succeeds")),
@@ -223,13 +246,17 @@ def checkout(request, token: str):
 
 def _checkout_post(request, invoice: Invoice) -> HttpResponse:
     method = request.POST.get("method", "")
-    if method not in FORMS or method not in {m.key for m in checkout_methods(invoice)}:
+    settings = payment_settings()
+    if method not in FORMS or method not in {m.key for m in _methods_offered(invoice, settings)}:
         return _render(request, invoice, error=_("Choose one of the payment methods offered."), status=400)
-    form = FORMS[method](request.POST, invoice=invoice)
+    stripe = settings.processor == ProcessorKey.STRIPE
+    form = (StripeCardForm if stripe else FORMS[method])(request.POST, invoice=invoice)
     key = request_key(request)
     if not key_valid(key):
         return _render(request, invoice, bound=form, error=str(KeyMissing.message), status=400)
     if not form.is_valid():
+        if stripe:  # Stripe.js's form has no fields of ours to show errors next to
+            return _render(request, invoice, error=" ".join(e for errors in form.errors.values() for e in errors))
         return _render(request, invoice, bound=form)
     # Scoped so a key can only ever name a checkout attempt.
     attempt_key = f"checkout-{key}"
