@@ -111,6 +111,11 @@ def payment_start(
     processor = processor or processor_get(payment_settings().processor)
     with transaction.atomic():
         invoice = invoice_lock(invoice)
+        # The same form sent twice at once: the second waited for the lock while the first committed its attempt;
+        # it gets that attempt, not "in progress" or "nothing left to pay".
+        raced = Payment.objects.filter(attempt_key=attempt_key, invoice=invoice).first()
+        if raced is not None:
+            return raced
         amount = invoice_amount_payable(invoice)
         if amount <= 0:
             raise ValidationError(_("This invoice has nothing left to pay."))

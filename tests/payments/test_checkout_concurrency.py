@@ -12,6 +12,7 @@ from billing.selectors.receivables import invoice_figures
 from commerce_hub.idempotency.services import key_new
 from payments.models import Payment, PaymentStatus
 from tests.payments.checkout_helpers import CARD, EMAIL
+from tests.payments.paying import CARD as CARD_DATA
 from tests.payments.paying import open_invoice
 
 
@@ -65,3 +66,27 @@ def test_two_tabs_posting_at_once_make_one_payment(django_db_setup, live_tenant)
     refused = next(r for r in responses if r.status_code == 200).content.decode()
     assert "Paid, thank you!" in refused or "already in progress" in refused
     assert invoice_figures(invoice).paid == Decimal("242.00")
+
+
+def test_payment_start_with_one_key_at_once_returns_one_payment(django_db_setup, live_tenant):
+    from payments.services.payments import payment_start
+
+    invoice = open_invoice()
+    key = f"checkout-{key_new()}"
+    start = threading.Barrier(2)
+
+    def run(_n):
+        try:
+            from django_tenants.utils import schema_context
+
+            with schema_context("t_live"):
+                start.wait(10)
+                return payment_start(
+                    invoice=invoice, attempt_key=key, method="card", method_data=dict(CARD_DATA), buyer_email=EMAIL
+                ).pk
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.map(run, range(2))
+    assert first == second == Payment.objects.get(invoice=invoice).pk
