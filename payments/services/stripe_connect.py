@@ -54,17 +54,16 @@ _secrets_cache: dict[str, str] = {}
 _secrets_lock = threading.Lock()
 
 
-def stripe_signing_secrets(payment_settings: PaymentSettings | None = None) -> list[str]:
-    """The tenant's webhook signing secrets, newest first; an unreadable one (the encryption key changed) is
-    skipped, so it fails verification instead of the request."""
+def stripe_signing_secrets(entries: list | None = None) -> list[str]:
+    """The tenant's webhook signing secrets, newest first, from the stored entries (read from the settings row when
+    not given); an unreadable one (the encryption key changed) is skipped, so it fails verification instead of
+    the request."""
     from payments.crypto import SecretUnreadable, secret_decrypt
 
-    if payment_settings is None:
+    if entries is None:
         entries = (
             PaymentSettings.objects.filter(pk=1).values_list("stripe_webhook_secrets_encrypted", flat=True).first()
         )
-    else:
-        entries = payment_settings.stripe_webhook_secrets_encrypted
     found: list[str] = []
     for entry in entries or []:
         token = entry.get("token", "") if isinstance(entry, dict) else ""

@@ -76,9 +76,12 @@ PAYOUT_STATUS = {"pending", "in_transit", "paid", "failed", "canceled"}
 # --- the endpoint's side ------------------------------------------------------------------------------------------
 
 
-def webhook_event_store(*, processor: str, event_id: str, event_type: str, created: datetime, body: str) -> bool:
+def webhook_event_store(
+    *, processor: str, event_id: str, event_type: str, created: datetime, body: str, cursor=None
+) -> bool:
     """Keep the raw event, once per (processor, event id), in one statement: a redelivery, concurrent or not,
-    inserts nothing and changes nothing. True when this delivery stored it (the caller enqueues processing)."""
+    inserts nothing and changes nothing. True when this delivery stored it (the caller enqueues processing).
+    `cursor`: one the caller already has open in the tenant's schema (each new cursor costs a round trip)."""
     event = WebhookEvent(
         processor=processor, event_id=event_id, event_type=event_type[:80], event_created=created, body=body
     )
@@ -92,10 +95,12 @@ def webhook_event_store(*, processor: str, event_id: str, event_type: str, creat
         f"ON CONFLICT ({quote('processor')}, {quote('event_id')}) DO NOTHING RETURNING {pk}"
     )
     values = [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in fields]
-    with connection.cursor() as cursor:
+    if cursor is not None:
         cursor.execute(sql, values)
-        stored = cursor.fetchone() is not None
-    return stored
+        return cursor.fetchone() is not None
+    with connection.cursor() as own:
+        own.execute(sql, values)
+        return own.fetchone() is not None
 
 
 # --- the worker's side --------------------------------------------------------------------------------------------

@@ -210,7 +210,15 @@ def test_another_tenants_endpoint_never_touches_this_tenant(waiting, public, ten
         ('{"object": "list", "data": []}', 400),
         ('{"object": "event", "id": "evt_1", "type": "x", "created": "yesterday", "data": {"object": {}}}', 400),
         ('{"object": "event", "id": "evt_1", "type": "x", "created": 1700000000, "data": []}', 400),
+        ('{"object": "event", "id": "evt_1", "type": "x", "created": 99999999999999, "data": {"object": {}}}', 400),
+        (
+            '{"object": "event", "id": "'
+            + "e" * 121
+            + '", "type": "x", "created": 1700000000, "data": {"object": {}}}',
+            400,
+        ),
         ("[1, 2, 3]", 400),
+        ("[" * 100_000 + "]" * 100_000, 400),
     ],
 )
 def test_a_signed_body_that_is_not_a_stripe_event_is_refused(stripe_alpha, public, body, status):
