@@ -37,6 +37,7 @@ from payments.models import (
     Refund,
     RefundStatus,
 )
+from payments.selectors.checkout import IDEAL_BANKS
 
 PAYMENT_VIEWS = SavedViewIndex(name="payments.payment", share_perm="accounts.manage_payments", audit_prefix="payment")
 
@@ -108,7 +109,7 @@ def method_text(method: str, details: dict | None) -> str:
     if last4:
         return f"{label} •••• {last4}"
     if details.get("bank"):
-        return f"{label} ({details['bank']})"
+        return f"{label} ({dict(IDEAL_BANKS).get(details['bank'], details['bank'])})"
     return label
 
 

@@ -1,7 +1,8 @@
 """Emails about a checkout payment (templates/emails/payment-*), queued by payments.handlers when the payment's
 domain events are delivered:
 
-    payment.succeeded   the buyer's confirmation (payment-confirmation) and the seller's notice (payment-received)
+    payment.succeeded   the seller's notice (payment-received); the buyer's confirmation is the receipt email
+                        (payments/services/receipts.py), issued on the same event with the receipt attached
     payment.processing  the buyer's notice that a bank debit is on its way (payment-processing): what, from which
                         account, under which mandate
     payment.failed      a bank debit that failed after processing: the buyer's notice, with the link to pay again
@@ -16,7 +17,6 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext as _
 
 from billing.documents import invoice_settings_get
 from commerce_hub.events.services import delivery_once
@@ -24,25 +24,13 @@ from commerce_hub.mail import email_queue
 from commerce_hub.organization.selectors import organization_profile_get
 from commerce_hub.site_urls import current_tenant_url
 from payments.models import MethodKind, Payment, PaymentEvent, PaymentStatus, ProcessorKey
-from payments.selectors.checkout import IDEAL_BANKS
+from payments.selectors.payments import method_text
 
 DEBIT_METHODS = (MethodKind.SEPA_DEBIT, MethodKind.ACH_DEBIT)
 
 
 def payment_method_text(payment: Payment) -> str:
-    """How the buyer recognises the method: "Visa •••• 4242", "SEPA Direct Debit, IBAN •••• 4300", "iDEAL, ING"."""
-    details = payment.method_details or {}
-    label = str(MethodKind(payment.method).label) if payment.method in MethodKind.values else payment.method
-    if payment.method == MethodKind.CARD and details.get("last4"):
-        brand = str(details.get("brand", "")).title() if details.get("brand") not in ("", "card") else _("Card")
-        return f"{brand} •••• {details['last4']}"
-    if payment.method == MethodKind.SEPA_DEBIT and details.get("iban_last4"):
-        return _("%(method)s, IBAN •••• %(last4)s") % {"method": label, "last4": details["iban_last4"]}
-    if payment.method == MethodKind.ACH_DEBIT and details.get("account_last4"):
-        return _("%(method)s, account •••• %(last4)s") % {"method": label, "last4": details["account_last4"]}
-    if payment.method == MethodKind.IDEAL and details.get("bank"):
-        return f"{label}, {dict(IDEAL_BANKS).get(details['bank'], details['bank'])}"
-    return label
+    return method_text(payment.method, payment.method_details)
 
 
 def _context(payment: Payment, language: str) -> dict:
@@ -81,24 +69,13 @@ def _payment(payment_id: int) -> Payment | None:
 
 
 def payment_succeeded_emails_queue(*, payment_id: int, delivery_id: int) -> int:
-    """The buyer's confirmation and the seller's notice. Returns how many emails were queued now."""
+    """The seller's notice. Returns how many emails were queued now."""
     payment = _payment(payment_id)
     if payment is None or payment.status != PaymentStatus.SUCCEEDED:
         return 0
-    reply_to = invoice_settings_get().email
     queued = []
 
     def queue():
-        if payment.buyer_email:
-            queued.append(
-                email_queue(
-                    to=payment.buyer_email,
-                    name="payment-confirmation",
-                    context=_context(payment, payment.language),
-                    language=payment.language,
-                    reply_to=reply_to,
-                )
-            )
         invoice_url = (
             current_tenant_url(reverse("billing:invoice_detail", args=[payment.invoice_id]))
             if payment.invoice_id

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from billing.documents import logo_freeze
+from billing.documents import invoice_settings_get, logo_freeze
 from billing.selectors.receivables import invoice_figures
 from billing.services.numbering import number_take
 from commerce_hub.accounts.services.audit import audit_record
@@ -115,22 +115,28 @@ def _receipt_pdf(receipt_id) -> tuple[str, bytes, str]:
 
 
 def _receipt_email_queue(*, receipt: Receipt, payment: Payment, document: dict, to: str):
-    """Inside the caller's transaction: the email is stored with the change and sent after commit."""
+    """Inside the caller's transaction: the email is stored with the change and sent after commit. It is also the
+    buyer's confirmation of the payment: what was paid, how, and the reference to quote."""
+    language = document.get("language") or "en"
+    with translation.override(language):
+        method = method_text(document["method"], document["method_details"])
     return email_queue(
         to=to,
         name="receipt",
-        language=document.get("language") or "en",
+        language=language,
         context={
             "receipt": receipt,
             "payment": payment,
             "document": document,
             "still_due": Decimal(document["invoice_due"]) if document.get("invoice_due") is not None else None,
             "seller_name": document["seller"].get("legal_name", ""),
+            "method_text": method,
             "buyer_name": (payment.contact.full_name if payment.contact_id else "")
             or payment.buyer_name
             or document["buyer"].get("name", ""),
         },
         attachments=[{"provider": "payments.receipt_pdf", "id": receipt.pk}],
+        reply_to=invoice_settings_get().email,
     )
 
 

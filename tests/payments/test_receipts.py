@@ -92,6 +92,7 @@ def test_the_buyer_gets_the_receipt_by_email_with_the_pdf_attached(tenant_alpha)
     body = " ".join(sent.body.split())
     assert f"Thank you for your payment of €242.00 for invoice {invoice.number}. The invoice is paid in full." in body
     assert "Your receipt RCPT-1001 is attached." in body
+    assert f"Method: Visa •••• 4242 Payment reference: {payment.public_id}" in body
     assert "Test mode: no real money was moved." in body
     [(name, content, mimetype)] = sent.attachments
     assert (name, mimetype) == ("RCPT-1001.pdf", "application/pdf")
