@@ -20,6 +20,13 @@ OPEN_ROUTES = {
     # The buyer's hosted invoice page and its PDF: the unguessable token is the key (tests/billing/test_invoice_pages).
     "billing:invoice_hosted",
     "billing:invoice_hosted_pdf",
+    # The buyer's checkout and the built-in processor's simulated bank pages, keyed by the same kind of token
+    # (tests/payments/test_checkout.py, test_simulator.py).
+    "payments:checkout",
+    "payments:checkout_returned",
+    "payments:checkout_payment",
+    "payments:checkout_cancel",
+    "payments:simulator",
 }
 
 

@@ -204,6 +204,7 @@ COMMERCE = [
     ("Commerce", "Payment links", "/payment-links/"),
     ("Commerce", "Subscriptions", "/subscriptions/"),
     ("Commerce", "Payments", "/payments/"),
+    ("Commerce", "Payouts", "/payments/payouts/"),
 ]
 INSIGHTS = [("Insights", "Reports", "/reports/")]
 

@@ -13,7 +13,6 @@ from commerce_hub.events.models import OutboxEvent
 from commerce_hub.events.services import event_deliver
 from payments.models import MethodKind, Refund
 from tests.billing.invoicing import buyer_make
-from tests.e2e.conftest import browser, live_server_port, screenshot  # noqa: F401 - the browser fixtures
 from tests.payments.paying import SEPA, open_invoice, pay
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +34,7 @@ def ledger(live_tenant):
     return {"card": card.pk, "invoice": invoice.number}
 
 
-def _sign_in(browser, base, width):  # noqa: F811
+def _sign_in(browser, base, width):
     context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(15000)
@@ -48,7 +47,7 @@ def _sign_in(browser, base, width):  # noqa: F811
 
 
 @pytest.mark.parametrize("width", [390, 1280])
-def test_payments_index_record_page_and_a_partial_refund(browser, live_server_port, ledger, screenshot, width):  # noqa: F811
+def test_payments_index_record_page_and_a_partial_refund(browser, live_server_port, ledger, screenshot, width):
     base = f"http://live.localhost:{live_server_port}"
     context, page = _sign_in(browser, base, width)
     page.goto(f"{base}/payments/")
