@@ -53,7 +53,8 @@ def _money(value: Decimal) -> str:
     return f"{value:f}"
 
 
-def _seller() -> dict:
+def seller_snapshot() -> dict:
+    """The seller as documents print it (frozen into each at issue): the organization profile's legal details."""
     profile = organization_profile_get()
     return {
         "legal_name": profile.legal_name,
@@ -166,7 +167,7 @@ def invoice_document(
         "due_date": due_date_for(invoice, issue_date, settings).isoformat(),
         "payment_terms_days": terms_days(invoice, settings) if not invoice.custom_due_date else None,
         "payment_methods": list(invoice.payment_methods or settings.payment_methods),
-        "seller": _seller(),
+        "seller": seller_snapshot(),
         "buyer": _buyer(invoice),
         "lines": _lines(lines, summary),
         "adjustments": [

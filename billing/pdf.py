@@ -436,12 +436,13 @@ def _credit_note_context(document: dict) -> dict:
 # --- the cache --------------------------------------------------------------------------------------------------------
 
 
-def _safe_name(number: str) -> str:
+def safe_file_name(number: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", number).strip("-.") or "document"
 
 
-def _cached_or_rendered(model, obj, *, document: dict, name_for: Callable[[], str]) -> bytes:
-    """The stored PDF of a finalized document, or a render of it stored for next time.
+def pdf_cached_or_rendered(model, obj, *, render: Callable[[], bytes], name_for: Callable[[], str]) -> bytes:
+    """The stored PDF of a document that never changes (a finalized invoice, a credit note, a receipt), or a render
+    of it stored for next time (`obj.pdf_path`).
 
     Two renders of one document may race (the finalize handler and a buyer's first download): each saves its own
     file (the storage never overwrites one), and only the conditional update that finds pdf_path unchanged
@@ -456,7 +457,7 @@ def _cached_or_rendered(model, obj, *, document: dict, name_for: Callable[[], st
         if data:
             obj.pdf_path = path
             return data
-    data = document_pdf(document)
+    data = render()
     saved = default_storage.save(name_for(), ContentFile(data))
     if model.objects.filter(pk=obj.pk, pdf_path=path).update(pdf_path=saved):
         obj.pdf_path = saved
@@ -475,9 +476,9 @@ def invoice_pdf_bytes(invoice: Invoice) -> bytes:
         # The suffix comes from the secret hosted-page token: knowing an invoice number is not enough to find
         # its file.
         digest = hashlib.sha256((invoice.public_token or "").encode()).hexdigest()[:16]
-        return f"invoices/{_safe_name(invoice.number)}-{digest}.pdf"
+        return f"invoices/{safe_file_name(invoice.number)}-{digest}.pdf"
 
-    return _cached_or_rendered(Invoice, invoice, document=invoice.snapshot, name_for=name_for)
+    return pdf_cached_or_rendered(Invoice, invoice, render=lambda: document_pdf(invoice.snapshot), name_for=name_for)
 
 
 def credit_note_pdf_bytes(note: CreditNote) -> bytes:
@@ -486,6 +487,6 @@ def credit_note_pdf_bytes(note: CreditNote) -> bytes:
     def name_for() -> str:
         token = Invoice.objects.filter(pk=note.invoice_id).values_list("public_token", flat=True).first() or ""
         digest = hashlib.sha256(f"{token}:{note.number}".encode()).hexdigest()[:16]
-        return f"credit-notes/{_safe_name(note.number)}-{digest}.pdf"
+        return f"credit-notes/{safe_file_name(note.number)}-{digest}.pdf"
 
-    return _cached_or_rendered(CreditNote, note, document=note.snapshot, name_for=name_for)
+    return pdf_cached_or_rendered(CreditNote, note, render=lambda: document_pdf(note.snapshot), name_for=name_for)

@@ -9,16 +9,13 @@ A receipt never changes once issued, so its PDF is rendered once and cached in t
 from __future__ import annotations
 
 import hashlib
-import re
 from decimal import Decimal
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from billing.pdf import _common, _Format, html_pdf
+from billing.pdf import _common, _Format, html_pdf, pdf_cached_or_rendered, safe_file_name
 from payments.models import Receipt
 from payments.selectors.payments import method_text, receipt_document_get
 
@@ -54,28 +51,14 @@ def receipt_pdf(document: dict) -> bytes:
 
 
 def receipt_pdf_bytes(receipt: Receipt) -> bytes:
-    """The receipt's PDF: its cached file, or a render of its document stored for next time.
+    """The receipt's PDF: its cached file, or a render of its document stored for next time."""
 
-    Two first renders may race (the email going out and a staff download): each saves its own file, and only the
-    conditional update that finds pdf_path unchanged records its file; the other deletes its copy."""
-    path = receipt.pdf_path or Receipt.objects.filter(pk=receipt.pk).values_list("pdf_path", flat=True).first() or ""
-    if path:
-        try:
-            with default_storage.open(path, "rb") as fh:
-                data = fh.read()
-        except OSError:
-            data = b""  # recorded but gone from storage: render it again
-        if data:
-            receipt.pdf_path = path
-            return data
-    data = receipt_pdf(receipt_document_get(receipt))
-    # The suffix comes from the payment's public id (128 random bits): a receipt number alone finds no file.
-    public_id = receipt.payment.public_id if receipt.payment_id else ""
-    digest = hashlib.sha256(f"{public_id}:{receipt.number}".encode()).hexdigest()[:16]
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", receipt.number).strip("-.") or "receipt"
-    saved = default_storage.save(f"receipts/{safe}-{digest}.pdf", ContentFile(data))
-    if Receipt.objects.filter(pk=receipt.pk, pdf_path=path).update(pdf_path=saved):
-        receipt.pdf_path = saved
-    else:
-        default_storage.delete(saved)
-    return data
+    def name_for() -> str:
+        # The suffix comes from the payment's public id (128 random bits): a receipt number alone finds no file.
+        public_id = receipt.payment.public_id if receipt.payment_id else ""
+        digest = hashlib.sha256(f"{public_id}:{receipt.number}".encode()).hexdigest()[:16]
+        return f"receipts/{safe_file_name(receipt.number)}-{digest}.pdf"
+
+    return pdf_cached_or_rendered(
+        Receipt, receipt, render=lambda: receipt_pdf(receipt_document_get(receipt)), name_for=name_for
+    )

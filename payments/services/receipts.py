@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from billing.documents import invoice_settings_get, logo_freeze
+from billing.documents import invoice_settings_get, logo_freeze, seller_snapshot
 from billing.selectors.receivables import invoice_figures
 from billing.services.numbering import number_take
 from commerce_hub.accounts.services.audit import audit_record
@@ -30,20 +30,6 @@ from payments.selectors.settings import payment_settings
 from payments.services.payment_records import payment_event_add
 
 RECEIPT_SERIES = "receipt"  # registered by payments/apps.py: RCPT, from 1001
-
-
-def _seller() -> dict:
-    profile = organization_profile_get()
-    return {
-        "legal_name": profile.legal_name,
-        "address_line1": profile.address_line1,
-        "address_line2": profile.address_line2,
-        "postal_code": profile.postal_code,
-        "city": profile.city,
-        "country": profile.country,
-        "vat_number": profile.vat_number,
-        "registration_number": profile.registration_number,
-    }
 
 
 def _buyer(payment: Payment) -> dict:
@@ -81,7 +67,7 @@ def receipt_document(payment: Payment, *, number: str, issued_at) -> dict:
     settings = payment_settings()
     invoice = payment.invoice
     due = invoice_figures(invoice).due if invoice else None
-    seller = _seller() | {"accent_color": settings.receipt_accent_color}
+    seller = seller_snapshot() | {"accent_color": settings.receipt_accent_color}
     paid_at = payment.succeeded_at or issued_at
     return {
         "kind": "receipt",
