@@ -1,34 +1,16 @@
 """Payout runs at the same moment (the hourly job in two workers, an admin's button, a run for another day) never
 pay one ledger row twice and make one payout per currency and day."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import Sum
-from django_tenants.utils import schema_context
 
 from payments.models import BalanceEntry, BalanceKind, Payout, PayoutItem
 from payments.services.payouts import payouts_run
+from tests.concurrency import in_threads
 
 MONDAY = date(2026, 3, 2)
-
-
-def _in_threads(count, fn):
-    start = threading.Barrier(count)
-
-    def run(n):
-        try:
-            with schema_context("t_live"):
-                start.wait(10)
-                return fn(n)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 def test_concurrent_runs_pay_every_row_once(django_db_setup, live_tenant):
@@ -45,7 +27,7 @@ def test_concurrent_runs_pay_every_row_once(django_db_setup, live_tenant):
     # Two runs for Monday and two for Tuesday, all at once: each row is due for both days.
     days = [MONDAY, MONDAY, MONDAY + timedelta(days=1), MONDAY + timedelta(days=1)]
 
-    results = _in_threads(4, lambda n: len(payouts_run(today=days[n], force=True)))
+    results = in_threads(4, lambda n: len(payouts_run(today=days[n], force=True)))
 
     assert sorted(results) == [0, 0, 0, 2]
     assert sorted((p.currency, p.amount) for p in Payout.objects.all()) == [

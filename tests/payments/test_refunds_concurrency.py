@@ -2,37 +2,19 @@
 a 242.00 payment at the same moment get twelve refunds; the others are refused with what is left."""
 
 import re
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import Sum
 from django.test import Client
-from django_tenants.utils import schema_context
 
 from billing.selectors.receivables import invoice_figures
 from commerce_hub.accounts.models import Role, User
 from payments.models import BalanceEntry, Refund
 from payments.services.refunds import payment_refundable
+from tests.concurrency import in_threads
 from tests.payments.paying import open_invoice, pay
 
 PASSWORD = "refund-race-pass-1"
-
-
-def _in_threads(count, fn):
-    start = threading.Barrier(count)
-
-    def run(n):
-        try:
-            with schema_context("t_live"):
-                start.wait(30)
-                return fn(n)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 def test_twenty_concurrent_partial_refunds_never_exceed_the_capture(django_db_setup, live_tenant):
@@ -52,7 +34,7 @@ def test_twenty_concurrent_partial_refunds_never_exceed_the_capture(django_db_se
         error = re.search(r'<small class="field-error" id="id_amount_error">([^<]+)</small>', text)
         return response.status_code, error.group(1) if error else ""
 
-    results = _in_threads(20, refund)
+    results = in_threads(20, refund)
 
     refused = [message for status, message in results if status == 400]
     assert sum(1 for status, _message in results if status == 302) == 12
