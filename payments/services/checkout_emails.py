@@ -14,7 +14,6 @@ crash finds its mark and queues nothing more. Buyers read them in the payment's 
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import translation
 
@@ -25,6 +24,7 @@ from commerce_hub.organization.selectors import organization_profile_get
 from commerce_hub.site_urls import current_tenant_url
 from payments.models import MethodKind, Payment, PaymentEvent, PaymentStatus, ProcessorKey
 from payments.selectors.payments import method_text
+from payments.services.payouts import admins
 
 DEBIT_METHODS = (MethodKind.SEPA_DEBIT, MethodKind.ACH_DEBIT)
 
@@ -60,8 +60,7 @@ def _seller_recipients() -> list[tuple[str, str]]:
     reply_to = invoice_settings_get().email
     if reply_to:
         return [(reply_to, organization_profile_get().language)]
-    admins = get_user_model().objects.filter(is_active=True, role="admin").exclude(email="").order_by("pk")
-    return [(user.email, user.language) for user in admins]
+    return [(user.email, user.language) for user in admins()]
 
 
 def _payment(payment_id: int) -> Payment | None:

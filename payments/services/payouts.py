@@ -18,14 +18,13 @@ import calendar
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from commerce_hub.accounts.roles import Role
+from commerce_hub.accounts.selectors import users_with_permission
 from commerce_hub.events.services import event_emit
 from commerce_hub.mail import email_queue
 from commerce_hub.site_urls import current_tenant_url
@@ -79,8 +78,8 @@ def business_day_after(day: date) -> date:
 
 
 def admins() -> list:
-    """Who gets the payout and dispute emails: every active user with the admin role."""
-    return list(get_user_model().objects.filter(is_active=True, role=Role.ADMIN).order_by("pk"))
+    """Who gets the payout and dispute emails: every active admin (the role that holds manage_settings)."""
+    return users_with_permission("accounts.manage_settings")
 
 
 # --- built-in payouts -----------------------------------------------------------------------------------------------
