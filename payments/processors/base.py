@@ -86,6 +86,15 @@ class SetupResult:
     failure_message: str = ""
 
 
+def event_decimal(value) -> Decimal | None:
+    """An amount from a processor event's data (a decimal string), or None when it is not a finite number."""
+    try:
+        amount = Decimal(str(value))
+    except (ArithmeticError, TypeError, ValueError):
+        return None
+    return amount if amount.is_finite() else None
+
+
 @dataclass(frozen=True)
 class ProcessorEvent:
     """A processor's event in our terms; payments/services/processor_events.py applies it. `kind` is one of

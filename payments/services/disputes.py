@@ -16,7 +16,7 @@ decided when the review ends). The processor is called outside any transaction; 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -37,7 +37,7 @@ from payments.models import (
     ProcessorKey,
 )
 from payments.processors import ProcessorEvent
-from payments.processors.base import outside_transaction_required
+from payments.processors.base import event_decimal, outside_transaction_required
 from payments.selectors.settings import payment_settings
 from payments.services.payment_records import payment_event_add
 
@@ -45,14 +45,6 @@ _FINAL = (DisputeStatus.WON, DisputeStatus.LOST)
 _RANK = {DisputeStatus.NEEDS_RESPONSE: 0, DisputeStatus.UNDER_REVIEW: 1, DisputeStatus.WON: 2, DisputeStatus.LOST: 2}
 # Evidence is free text for the bank's reviewer; processors cap it (Stripe's text fields at 150,000 characters).
 EVIDENCE_MAX = 5000
-
-
-def _decimal(value) -> Decimal | None:
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, TypeError, ValueError):
-        return None
-    return amount if amount.is_finite() else None
 
 
 def _when(value) -> datetime | None:
@@ -123,7 +115,7 @@ def dispute_event_apply(*, processor_key: str, event: ProcessorEvent) -> Dispute
 
 def _dispute_open(payment: Payment, *, processor_key: str, reference: str, data: dict) -> Dispute | None:
     """The dispute row, the money withdrawn (the amount and the fee), the timeline and the admins' notice."""
-    amount = _decimal(data.get("amount"))
+    amount = event_decimal(data.get("amount"))
     if amount is None or amount <= 0:
         amount = payment.amount
     amount = min(amount, payment.amount)
@@ -144,7 +136,7 @@ def _dispute_open(payment: Payment, *, processor_key: str, reference: str, data:
     if processor_key == ProcessorKey.BUILTIN:
         fee = payment_settings().dispute_fee
     else:
-        fee = _decimal(data.get("fee")) or Decimal(0)
+        fee = event_decimal(data.get("fee")) or Decimal(0)
     today = timezone.localdate()
     entries = [
         BalanceEntry(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -39,6 +39,7 @@ from payments.models import (
     PayoutStatus,
     ProcessorKey,
 )
+from payments.processors.base import event_decimal
 from payments.selectors.settings import payment_settings
 
 EMAIL_TEMPLATE = "payout"
@@ -232,14 +233,6 @@ def payouts_email_send() -> int:
 # --- Stripe's payouts, from its events ------------------------------------------------------------------------------
 
 
-def _decimal(value) -> Decimal | None:
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, TypeError, ValueError):
-        return None
-    return amount if amount.is_finite() else None
-
-
 def _date(value) -> date | None:
     if isinstance(value, date):
         return value
@@ -259,7 +252,7 @@ def payout_event_apply(*, processor_key: str, event) -> Payout | None:
         return None  # the built-in processor's payouts are made here, not reported
     data = event.data or {}
     status = data.get("status", PayoutStatus.PENDING)
-    amount = _decimal(data.get("amount"))
+    amount = event_decimal(data.get("amount"))
     currency = str(data.get("currency", "")).upper()[:3]
     if status not in _RANK or amount is None or amount <= 0 or len(currency) != 3 or not event.reference:
         return None
