@@ -65,6 +65,9 @@ DISPUTE_RESPONSE_DAYS = 7
 
 
 def luhn_valid(number: str) -> bool:
+    # ASCII only: str.isdigit() also passes superscripts (which int() refuses) and other scripts' digits.
+    if not (number.isascii() and number.isdigit()):
+        return False
     digits = [int(d) for d in number]
     checksum = 0
     for index, digit in enumerate(reversed(digits)):
@@ -76,7 +79,7 @@ def luhn_valid(number: str) -> bool:
 
 
 def aba_routing_valid(number: str) -> bool:
-    if len(number) != 9 or not number.isdigit():
+    if len(number) != 9 or not (number.isascii() and number.isdigit()):
         return False
     d = [int(c) for c in number]
     return (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8])) % 10 == 0
