@@ -185,7 +185,7 @@ def test_the_receipt_speaks_the_buyers_language(tenant_alpha):
     assert document["language"] == "nb"
     html = receipt_html(document)
     assert '<html lang="nb">' in html
-    assert 'Amount paid</td><td class="r">242,00\xa0€' in html  # money as Norwegians write it
+    assert 'Betalt beløp</td><td class="r">242,00\xa0€' in html  # money as Norwegians write it
 
 
 def test_staff_download_the_receipt_and_send_it_again(client_alpha, tenant_alpha):
