@@ -5,8 +5,9 @@ measured in the same run.
 
 Uses its own database (<DATABASE_URL name>_bench) and a tenant of its own (bench-checkout, seeded with the demo data
 once and kept for later runs), adds an open EUR invoice of three lines that accepts cards, bank debits and transfers,
-and starts gunicorn on a free loopback port (BENCH_WORKERS processes of BENCH_THREADS threads; production settings,
-except that static files come from the finders, so no collectstatic run is needed). Then it alternates, BENCH_ROUNDS
+and starts gunicorn on a free loopback port as deploy/entrypoint.sh runs it in production (BENCH_WORKERS, 3, sync
+workers, their heartbeat files in /dev/shm; BENCH_THREADS > 1 switches to gthread workers; production settings, except
+that static files come from the finders, so no collectstatic run is needed). Then it alternates, BENCH_ROUNDS
 times and in turn first, between
   static    GET /static/css/checkout.css: WhiteNoise's answer for a file, behind the same tenant middleware (the
             baseline of the goal)
@@ -31,8 +32,9 @@ from pathlib import Path
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 5))
 SECONDS = int(os.environ.get("BENCH_SECONDS", 5))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 16))
-WORKERS = int(os.environ.get("BENCH_WORKERS", 2))
-THREADS = int(os.environ.get("BENCH_THREADS", 4))
+# deploy/entrypoint.sh: `gunicorn --workers 3 --worker-tmp-dir /dev/shm`, gunicorn's default sync workers.
+WORKERS = int(os.environ.get("BENCH_WORKERS", 3))
+THREADS = int(os.environ.get("BENCH_THREADS", 1))
 SUBDOMAIN = "bench-checkout"
 SCHEMA = "t_bench_checkout"
 HOST = f"{SUBDOMAIN}.localhost"
@@ -139,7 +141,9 @@ def _threaded(port: int, path: str) -> dict:
 
 def _serve(env: dict, port: int) -> subprocess.Popen:
     command = [sys.executable, "-m", "gunicorn", "commerce_hub.wsgi:application", "-b", f"127.0.0.1:{port}"]
-    command += ["-w", str(WORKERS), "--threads", str(THREADS), "-k", "gthread", "--log-level", "warning"]
+    command += ["-w", str(WORKERS), "--worker-tmp-dir", "/dev/shm", "--log-level", "warning"]
+    if THREADS > 1:
+        command += ["--threads", str(THREADS), "-k", "gthread"]
     server = subprocess.Popen(command, env=env, cwd=BASE_DIR)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -209,8 +213,9 @@ def main() -> int:
 
     static_rps, checkout_rps = median("static", "rps"), median("checkout", "rps")
     tool = "wrk" if measure is _wrk else "threaded client"
+    workers = f"{WORKERS} sync workers" if THREADS == 1 else f"{WORKERS} workers x {THREADS} threads"
     print(
-        f"\ncheckout page on loopback: gunicorn {WORKERS} workers x {THREADS} threads, {CONNECTIONS} connections, "
+        f"\ncheckout page on loopback: gunicorn {workers}, {CONNECTIONS} connections, "
         f"{ROUNDS} interleaved rounds of {SECONDS} s each ({tool}), page {len(body.encode()) // 1024} KB"
     )
     for name in ("static", "login", "checkout"):

@@ -4,15 +4,26 @@ an app above billing (payments) offers online payment on the hosted invoice page
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import mimetypes
 from collections.abc import Callable
 from functools import wraps
 
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.http import HttpResponse
+from django.template.loader import get_template
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from billing.models import Invoice
+
+DOCUMENT_TEMPLATE = "billing/invoices/_document.html"
+# A finalized invoice's fragment never goes stale (see hosted_document_html); the timeout only bounds how long a
+# change in the money or date formatting code takes to reach fragments rendered before a deploy.
+DOCUMENT_CACHE_SECONDS = 24 * 60 * 60
 
 # fn(invoice) -> the URL of a page where the buyer pays the invoice online, or "" when it cannot be paid there.
 _pay_url: Callable[[Invoice], str] | None = None
@@ -43,6 +54,38 @@ def hosted_logo_uri(path: str) -> str:
         content = fh.read()
     kind = mimetypes.guess_type(path)[0] or "image/png"
     return f"data:{kind};base64,{base64.b64encode(content).decode()}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def hosted_document_html(invoice: Invoice, document: dict) -> SafeString:
+    """A finalized invoice's lines, VAT and totals (templates/billing/invoices/_document.html, given `document`, the
+    snapshot made readable by document_for_display) in the active language, rendered once per invoice, language and
+    snapshot and then read from the cache (the tenant-aware key function adds the schema to the key).
+
+    The snapshot of a finalized invoice never changes (a trigger freezes it), so a fragment cannot go stale. The
+    snapshot's digest in the key still keeps apart two invoices with one primary key (a database recreated under the
+    same cache), and the template's digest the fragments of a template a deploy changed."""
+    template = get_template(DOCUMENT_TEMPLATE)
+    if not invoice.snapshot:
+        return template.render({"document": document})
+    snapshot = json.dumps(invoice.snapshot, sort_keys=True, separators=(",", ":"), default=str)
+    key = ":".join(
+        (
+            "invoice-document",
+            str(invoice.pk),
+            get_language() or "",
+            _digest(snapshot),
+            _digest(template.template.source),
+        )
+    )
+    html = cache.get(key)
+    if html is None:
+        html = template.render({"document": document})
+        cache.set(key, str(html), DOCUMENT_CACHE_SECONDS)
+    return mark_safe(html)  # noqa: S308 - the template rendered it (autoescaped); the cache only kept it
 
 
 def hosted_csrf_protect(view):

@@ -12,7 +12,8 @@ def shell(request):
     if is_tenant:
         from commerce_hub.organization.selectors import organization_profile_cached
 
-        context["organization"] = organization_profile_cached()
+        profile = getattr(request, "organization_profile", None)  # UserPreferencesMiddleware read it
+        context["organization"] = profile if profile is not None else organization_profile_cached()
         context["tenant_name"] = tenant.name
         # A callable: the template calls it only on pages that draw the menu, so other pages never load the user.
         context["nav_groups"] = lambda: _for_user(request, nav_for)

@@ -61,4 +61,6 @@ def _tenant_timezone(request) -> str | None:
         return None
     from commerce_hub.organization.selectors import organization_profile_cached
 
-    return organization_profile_cached().timezone
+    # Kept for the rest of the request: the shell context processor draws the page from it (one cache read).
+    request.organization_profile = organization_profile_cached()
+    return request.organization_profile.timezone

@@ -33,7 +33,10 @@ def _digits(value: str) -> str:
 
 
 class CheckoutForm(forms.Form):
-    """What every method asks: where the confirmation goes."""
+    """What every method asks: where the confirmation goes.
+
+    Every instance of a method's form has the same fields, labels and widgets (payments.templatetags.checkout reuses
+    a blank field's markup on that premise): what differs per buyer goes in `initial`, never in a field."""
 
     method: str = ""
     email = forms.EmailField(

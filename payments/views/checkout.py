@@ -30,17 +30,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing.hosted import hosted_csrf_protect, hosted_headers, hosted_logo_uri
+from billing.hosted import hosted_csrf_protect, hosted_document_html, hosted_headers, hosted_logo_uri
 from billing.models import Invoice, InvoiceStatus
 from billing.selectors.invoices import document_for_display, invoice_by_token
-from billing.selectors.receivables import invoice_figures
+from billing.selectors.receivables import ZERO, invoice_bucket_balance
 from commerce_hub.forms import form_add_errors
 from commerce_hub.idempotency.errors import KeyMissing
 from commerce_hub.idempotency.services import key_valid
 from commerce_hub.idempotency.web import request_key
 from payments.forms.checkout import FORMS, CheckoutForm, StripeCardForm
 from payments.models import PAYMENT_ACTIVE, MethodKind, Payment, PaymentStatus, ProcessorKey
-from payments.processors import builtin
 from payments.selectors.checkout import checkout_methods
 from payments.selectors.settings import payment_settings
 from payments.services.checkout_emails import payment_method_text
@@ -123,10 +122,6 @@ def _stripe_checkout(settings) -> dict | None:
     return stripe_checkout_config(settings)
 
 
-def _grouped(number: str) -> str:
-    return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
-
-
 def _invoice_state(invoice: Invoice, due) -> str:
     if invoice.status == InvoiceStatus.VOID:
         return "void"
@@ -159,11 +154,18 @@ def _render(
 ) -> HttpResponse:
     """The checkout page in one of its states. With a payment: that payment's state (success, failure, processing,
     waiting for the buyer); without: the invoice's (paid, void, a payment in flight) or the forms."""
-    figures = invoice_figures(invoice)
-    due = figures.due if invoice.status == InvoiceStatus.OPEN else 0
+    # Only an open invoice owes anything, and then the sum of its ledger bucket (billing's one definition, as
+    # balance_due_expression reads it): one small aggregate, where the page needs no other figure of the ledger.
+    due = invoice_bucket_balance(invoice) if invoice.status == InvoiceStatus.OPEN else ZERO
+    total = invoice.total if invoice.total is not None else ZERO
     invoice_state = _invoice_state(invoice, due)
     if payment is None and invoice_state == "form":
-        payment = Payment.objects.filter(invoice=invoice, status__in=PAYMENT_ACTIVE).first()
+        # Every view of the page asks; a payment is rarely in flight, so only its id is read (a unique constraint
+        # allows one per invoice) and the row loads when there is one.
+        active = list(
+            Payment.objects.filter(invoice=invoice, status__in=PAYMENT_ACTIVE).values_list("pk", flat=True)[:1]
+        )
+        payment = Payment.objects.filter(pk=active[0]).first() if active else None
         if payment is not None:
             # The buyer may have finished on the bank's page without coming back here.
             payment = payment_refresh(payment=payment)
@@ -196,9 +198,10 @@ def _render(
         "invoice": invoice,
         "token": invoice.public_token,
         "document": document,
+        "document_html": hosted_document_html(invoice, document),
         "seller": document.get("seller", {}),
         "logo_uri": hosted_logo_uri(invoice.logo_path),
-        "figures": figures,
+        "invoice_total": total,
         "amount_due": due,
         "state": state,
         "payment": payment,
@@ -215,18 +218,6 @@ def _render(
         "stripe_action_partial": stripe_partial if stripe_waits else "",
         "stripe_checkout": _stripe_checkout(settings) if stripe else None,
         "today": timezone.localdate(),
-        "test_cards": [
-            (_grouped(builtin.CARD_SUCCESS), _("Succeeds")),
-            (_grouped(builtin.CARD_DECLINED), _("Declined")),
-            (_grouped(builtin.CARD_INSUFFICIENT_FUNDS), _("Insufficient funds")),
-            (_grouped(builtin.CARD_AUTHENTICATION), _("Asks for a confirmation step (3-D Secure)")),
-            (_grouped(builtin.CARD_DISPUTED), _("Succeeds, then the buyer disputes it")),
-        ],
-        "test_ibans": [
-            ("NL91ABNA0417164300", _("Settles")),
-            (sorted(builtin.SEPA_FAILING_IBANS)[-1], _("Fails when it settles")),
-        ],
-        "test_ach": (builtin.ACH_ROUTING_TEST, builtin.ACH_FAILING_ACCOUNT),
     }
     return render(request, "payments/checkout/page.html", context, status=status)
 
