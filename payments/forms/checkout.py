@@ -12,7 +12,7 @@ import secrets
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -84,7 +84,7 @@ class CardForm(CheckoutForm):
 
     def clean_number(self) -> str:
         number = _digits(self.cleaned_data["number"])
-        if not number.isdigit() or not (12 <= len(number) <= 19) or not luhn_valid(number):
+        if not (number.isascii() and number.isdigit()) or not (12 <= len(number) <= 19) or not luhn_valid(number):
             raise forms.ValidationError(_("This card number is not valid. Check the digits and try again."))
         return number
 
@@ -106,7 +106,7 @@ class CardForm(CheckoutForm):
 
     def clean_cvc(self) -> str:
         cvc = self.cleaned_data["cvc"].strip()
-        if not cvc.isdigit() or len(cvc) not in (3, 4):
+        if not (cvc.isascii() and cvc.isdigit()) or len(cvc) not in (3, 4):
             raise forms.ValidationError(_("The security code is the 3 or 4 digits on your card."))
         return cvc
 
@@ -197,7 +197,10 @@ class AchDebitForm(CheckoutForm):
     )
     account_type = forms.ChoiceField(
         label=gettext_lazy("Account type"),
-        choices=[("checking", gettext_lazy("Checking")), ("savings", gettext_lazy("Savings"))],
+        choices=[
+            ("checking", pgettext_lazy("bank account type", "Checking")),
+            ("savings", pgettext_lazy("bank account type", "Savings")),
+        ],
         initial="checking",
     )
     mandate_accepted = forms.BooleanField(
@@ -213,7 +216,7 @@ class AchDebitForm(CheckoutForm):
 
     def clean_account_number(self) -> str:
         account = _digits(self.cleaned_data["account_number"])
-        if not account.isdigit() or not 4 <= len(account) <= 17:
+        if not (account.isascii() and account.isdigit()) or not 4 <= len(account) <= 17:
             raise forms.ValidationError(_("An account number has 4 to 17 digits."))
         return account
 
@@ -255,7 +258,7 @@ class VippsMobilePayForm(CheckoutForm):
         else:
             code = _WALLET_DEFAULT_CODE.get(self.invoice.currency if self.invoice else "", "47")
             digits = code + digits
-        if not digits.isdigit():
+        if not (digits.isascii() and digits.isdigit()):
             raise forms.ValidationError(_("Enter a mobile number, for example +47 912 34 567."))
         for code, length in _WALLET_COUNTRIES.items():
             if digits.startswith(code):
