@@ -162,9 +162,15 @@ def live_tenant(django_db_blocker):
 @pytest.fixture
 def eager_tasks(settings):
     """Run tasks in-process when they are enqueued (after commit), with email kept in django.core.mail.outbox."""
+    from celery.result import _set_task_join_will_block
+
     from commerce_hub.celery import app
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False
+    # Each eager task sets and restores a process-wide "inside a task" flag; eager tasks running at once in several
+    # threads (concurrency tests, the live server) can restore it in the wrong order and leave it set, after which
+    # result.get() in a later test refuses to run. It is never set outside a task here.
+    _set_task_join_will_block(False)
