@@ -236,6 +236,12 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"Commerce Hub <no-reply@{BASE_DOMAIN}>")
 
+# Stripe: empty API base means Stripe's own. A call slower than the timeout (whole seconds) counts as an unknown
+# outcome and is asked for later; the SDK's own retries reuse the idempotency key, so they never charge twice.
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+STRIPE_TIMEOUT = int(os.environ.get("STRIPE_TIMEOUT", "30"))
+STRIPE_NETWORK_RETRIES = int(os.environ.get("STRIPE_NETWORK_RETRIES", "2"))
+
 CELERY_BROKER_URL = REDIS_URL
 # Results are kept only for tasks that ask for them (ignore_result=False), e.g. the worker heartbeat.
 CELERY_RESULT_BACKEND = REDIS_URL

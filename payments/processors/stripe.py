@@ -40,8 +40,6 @@ from payments.processors.base import (
 )
 
 DEFAULT_API_BASE = stripe.DEFAULT_API_BASE
-DEFAULT_TIMEOUT = 30.0  # seconds; a slower answer is treated as lost and asked for later
-DEFAULT_NETWORK_RETRIES = 2  # the SDK's own retries, with the same idempotency key, so never a second charge
 
 # Stripe forgets an idempotency key after 24 hours; an attempt older than this is looked up before any create.
 # The hour of margin covers clock skew and a call that was slow to leave.
@@ -134,11 +132,11 @@ def public_id_of_key(idempotency_key: str) -> str:
 
 
 # One HTTP client per process and timeout: it keeps a connection pool per thread, so calls reuse connections.
-_http_clients: dict[float, stripe.RequestsClient] = {}
+_http_clients: dict[int, stripe.RequestsClient] = {}
 _http_lock = threading.Lock()
 
 
-def _http_client(timeout: float) -> stripe.RequestsClient:
+def _http_client(timeout: int) -> stripe.RequestsClient:
     with _http_lock:
         client = _http_clients.get(timeout)
         if client is None:
@@ -150,13 +148,12 @@ class StripeProcessor(Processor):
     key = ProcessorKey.STRIPE
     computes_payouts = False  # Stripe pays out on its own schedule and reports payouts as events
 
-    def __init__(self, *, secret_key: str, api_base: str = "", timeout: float | None = None, retries=None):
+    def __init__(self, *, secret_key: str, api_base: str = "", timeout=None, retries=None):
+        """timeout in seconds (settings.STRIPE_TIMEOUT), retries the SDK's own (settings.STRIPE_NETWORK_RETRIES)."""
         self._secret_key = secret_key
-        self._api_base = api_base or getattr(settings, "STRIPE_API_BASE", "") or DEFAULT_API_BASE
-        self._timeout = float(timeout or getattr(settings, "STRIPE_TIMEOUT", DEFAULT_TIMEOUT))
-        self._retries = retries if retries is not None else getattr(settings, "STRIPE_NETWORK_RETRIES", None)
-        if self._retries is None:
-            self._retries = DEFAULT_NETWORK_RETRIES
+        self._api_base = api_base or settings.STRIPE_API_BASE or DEFAULT_API_BASE
+        self._timeout = timeout or settings.STRIPE_TIMEOUT
+        self._retries = retries if retries is not None else settings.STRIPE_NETWORK_RETRIES
         self.test_mode = secret_key.startswith(("sk_test_", "rk_test_"))
 
     @classmethod
