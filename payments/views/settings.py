@@ -104,74 +104,55 @@ def _render_page(request, row: PaymentSettings, forms: dict, *, status: int = 20
     )
 
 
-def _save_processor(request, form):
-    try:
-        row = services.payment_processor_update(actor=request.user, processor=form.cleaned_data["processor"])
-    except ValidationError as exc:
-        form_add_errors(form, exc)
-        return None
-    messages.success(request, _("New payments go through %(processor)s.") % {"processor": row.get_processor_display()})
-    return redirect(_page_url("processor"))
+def _processor_message(row) -> str:
+    return _("New payments go through %(processor)s.") % {"processor": row.get_processor_display()}
 
 
-def _save_stripe_keys(request, form):
-    try:
-        services.stripe_keys_update(actor=request.user, **form.cleaned_data)
-    except ValidationError as exc:
-        form_add_errors(form, exc)
-        return None
-    messages.success(request, _("Stripe keys saved. The secret key is stored encrypted and is not shown again."))
-    return redirect(_page_url("stripe"))
-
-
-def _save_signing_secret(request, form):
-    try:
-        services.stripe_signing_secret_add(actor=request.user, secret=form.cleaned_data["secret"])
-    except ValidationError as exc:
-        form_add_errors(form, exc)
-        return None
-    messages.success(request, _("Signing secret added. Webhooks signed with it are accepted from now on."))
-    return redirect(_page_url("stripe"))
-
-
-def _save_builtin(request, form):
-    try:
-        services.builtin_processing_update(actor=request.user, **form.cleaned_data)
-    except ValidationError as exc:
-        form_add_errors(form, exc)
-        return None
-    messages.success(request, _("Fees and timing saved. They apply to payments made from now on."))
-    return redirect(_page_url("builtin"))
-
-
-def _save_payouts(request, form):
-    try:
-        services.payout_schedule_update(actor=request.user, **form.cleaned_data)
-    except ValidationError as exc:
-        form_add_errors(form, exc)
-        return None
-    messages.success(request, _("Payout schedule saved."))
-    return redirect(_page_url("payouts"))
-
-
-def _save_branding(request, form):
-    try:
-        services.receipt_branding_update(actor=request.user, **form.cleaned_data)
-    except ValidationError as exc:
-        form_add_errors(form, exc)
-        return None
-    messages.success(request, _("Receipt branding saved."))
-    return redirect(_page_url("branding"))
-
-
+# Each section's form: the service that saves it, what the admin is told, and the part of the page to return to.
 SAVERS = {
-    "processor": _save_processor,
-    "stripe_keys": _save_stripe_keys,
-    "signing_secret": _save_signing_secret,
-    "builtin": _save_builtin,
-    "payouts": _save_payouts,
-    "branding": _save_branding,
+    "processor": (
+        lambda actor, data: services.payment_processor_update(actor=actor, processor=data["processor"]),
+        _processor_message,
+        "processor",
+    ),
+    "stripe_keys": (
+        lambda actor, data: services.stripe_keys_update(actor=actor, **data),
+        lambda _row: _("Stripe keys saved. The secret key is stored encrypted and is not shown again."),
+        "stripe",
+    ),
+    "signing_secret": (
+        lambda actor, data: services.stripe_signing_secret_add(actor=actor, secret=data["secret"]),
+        lambda _row: _("Signing secret added. Webhooks signed with it are accepted from now on."),
+        "stripe",
+    ),
+    "builtin": (
+        lambda actor, data: services.builtin_processing_update(actor=actor, **data),
+        lambda _row: _("Fees and timing saved. They apply to payments made from now on."),
+        "builtin",
+    ),
+    "payouts": (
+        lambda actor, data: services.payout_schedule_update(actor=actor, **data),
+        lambda _row: _("Payout schedule saved."),
+        "payouts",
+    ),
+    "branding": (
+        lambda actor, data: services.receipt_branding_update(actor=actor, **data),
+        lambda _row: _("Receipt branding saved."),
+        "branding",
+    ),
 }
+
+
+def _save(request, section: str, form):
+    """Save one section; None (the page shown again with the errors next to their fields) when refused."""
+    save, message, anchor = SAVERS[section]
+    try:
+        row = save(request.user, form.cleaned_data)
+    except ValidationError as exc:
+        form_add_errors(form, exc)
+        return None
+    messages.success(request, message(row))
+    return redirect(_page_url(anchor))
 
 
 def _remove_signing_secret(request):
@@ -218,7 +199,7 @@ def settings_page(request):
     if section is not None:
         form = forms[section]
         if form.is_valid():
-            response = SAVERS[section](request, form)
+            response = _save(request, section, form)
             if response is not None:
                 return response
     status = 400 if section is not None and forms[section].errors else 200
