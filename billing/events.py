@@ -78,3 +78,27 @@ TAX_RATE_UPDATED = event_declare("tax_rate.updated", app=APP, fields=("id",), op
 EXCHANGE_RATE_CREATED = event_declare("exchange_rate.created", app=APP, fields=("id",))
 EXCHANGE_RATE_UPDATED = event_declare("exchange_rate.updated", app=APP, fields=("id",))
 EXCHANGE_RATE_DELETED = event_declare("exchange_rate.deleted", app=APP, fields=("id",))
+
+# Quotes. Every state change of a quote emits one of these (billing.services.quote_records.quote_transition).
+_QUOTE = ("id", "number")
+_QUOTE_OPTIONAL = ("revision", "actor", "reason", "signer", "invoice_id", "comment")
+QUOTE_CREATED = event_declare("quote.created", app=APP, fields=("id",), optional=("deal_id",))
+QUOTE_APPROVAL_REQUESTED = event_declare("quote.approval_requested", app=APP, fields=_QUOTE, optional=_QUOTE_OPTIONAL)
+QUOTE_APPROVED = event_declare("quote.approved", app=APP, fields=_QUOTE, optional=_QUOTE_OPTIONAL)
+QUOTE_APPROVAL_REJECTED = event_declare("quote.approval_rejected", app=APP, fields=_QUOTE, optional=_QUOTE_OPTIONAL)
+QUOTE_PUBLISHED = event_declare("quote.published", app=APP, fields=_QUOTE, optional=_QUOTE_OPTIONAL)
+QUOTE_UNPUBLISHED = event_declare("quote.unpublished", app=APP, fields=_QUOTE, optional=_QUOTE_OPTIONAL)
+QUOTE_VIEWED = event_declare("quote.viewed", app=APP, fields=_QUOTE, optional=_QUOTE_OPTIONAL)
+QUOTE_SIGNATURE_ADDED = event_declare("quote.signature_added", app=APP, fields=_QUOTE, optional=_QUOTE_OPTIONAL)
+QUOTE_SIGNED = event_declare("quote.signed", app=APP, fields=_QUOTE, optional=_QUOTE_OPTIONAL)
+QUOTE_ACCEPTED = event_declare("quote.accepted", app=APP, fields=_QUOTE, optional=_QUOTE_OPTIONAL)
+QUOTE_PAID = event_declare("quote.paid", app=APP, fields=_QUOTE, optional=_QUOTE_OPTIONAL)
+QUOTE_DECLINED = event_declare("quote.declined", app=APP, fields=_QUOTE, optional=_QUOTE_OPTIONAL)
+QUOTE_EXPIRED = event_declare("quote.expired", app=APP, fields=_QUOTE, optional=_QUOTE_OPTIONAL)
+QUOTE_CONVERTED = event_declare("quote.converted", app=APP, fields=_QUOTE, optional=_QUOTE_OPTIONAL)
+QUOTE_LINE_ITEMS_CHANGED = event_declare("quote.line_items_changed", app=APP, fields=("id",))
+LINE_ITEMS_CHANGED["quote"] = QUOTE_LINE_ITEMS_CHANGED
+
+SUBSCRIPTION_CREATED = event_declare(
+    "subscription.created", app=APP, fields=("id",), optional=("quote_id", "deal_id", "frequency", "start_date")
+)

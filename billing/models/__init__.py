@@ -13,10 +13,44 @@ from billing.models.invoices import (
 from billing.models.line_items import DocumentAdjustment, LineItem
 from billing.models.product_imports import ProductImportJob, ProductImportRowError
 from billing.models.products import BundleComponent, PriceTier, Product, ProductFolder, ProductPrice
+from billing.models.quotes import (
+    ApprovalDecision,
+    Quote,
+    QuoteApproval,
+    QuoteEvent,
+    QuoteInstallment,
+    QuoteLayout,
+    QuotePublication,
+    QuoteSettings,
+    QuoteSigner,
+    QuoteStatus,
+    QuoteTemplate,
+    SignatureKind,
+    SignerRole,
+    SigningOrder,
+)
 from billing.models.receivables import EntryKind, ReceivableEntry
+from billing.models.subscriptions import CollectionMethod, Subscription, SubscriptionStatus
 from billing.models.tax_rates import TaxRate
 
 __all__ = [
+    "ApprovalDecision",
+    "CollectionMethod",
+    "Quote",
+    "QuoteApproval",
+    "QuoteEvent",
+    "QuoteInstallment",
+    "QuoteLayout",
+    "QuotePublication",
+    "QuoteSettings",
+    "QuoteSigner",
+    "QuoteStatus",
+    "QuoteTemplate",
+    "SignatureKind",
+    "SignerRole",
+    "SigningOrder",
+    "Subscription",
+    "SubscriptionStatus",
     "CreditNote",
     "EntryKind",
     "ReceivableEntry",

@@ -28,6 +28,7 @@ class NumberSeries(models.Model):
 
     INVOICE = "invoice"
     CREDIT_NOTE = "credit_note"
+    QUOTE = "quote"
 
     key = models.CharField(max_length=20, unique=True)
     prefix = models.CharField(_("number prefix"), max_length=12)

@@ -34,8 +34,10 @@ class Invoice(models.Model):
     )
     contacts = models.ManyToManyField(Contact, blank=True, related_name="invoices", verbose_name=_("contacts"))
     deal = models.ForeignKey(Deal, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices")
-    # Set when the invoice was made from a quote (the quotes feature links it).
-    source_quote_id = models.BigIntegerField(null=True, blank=True)
+    # The quote it was converted from, or whose checkout or installment it bills.
+    source_quote = models.ForeignKey(
+        "billing.Quote", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+    )
     # A late fee invoice points at the overdue invoice it charges for.
     late_fee_for = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="late_fee_invoice"

@@ -10,11 +10,17 @@ from crm.models import Deal
 
 class LineItem(models.Model):
     """A line on a commercial document. It copies the product's values when added; editing it changes only this
-    document. Deals and invoices own lines; quotes, payment links and subscriptions add their own owner column."""
+    document. Deals, invoices, quotes and subscriptions own lines; payment links add their own owner column."""
 
     deal = models.ForeignKey(Deal, null=True, blank=True, on_delete=models.CASCADE, related_name="line_items")
     invoice = models.ForeignKey(
         "billing.Invoice", null=True, blank=True, on_delete=models.CASCADE, related_name="line_items"
+    )
+    quote = models.ForeignKey(
+        "billing.Quote", null=True, blank=True, on_delete=models.CASCADE, related_name="line_items"
+    )
+    subscription = models.ForeignKey(
+        "billing.Subscription", null=True, blank=True, on_delete=models.CASCADE, related_name="line_items"
     )
     position = models.PositiveIntegerField(default=0)
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -50,6 +56,8 @@ class LineItem(models.Model):
         indexes = [
             models.Index(fields=["deal", "position"], name="billing_lineitem_deal"),
             models.Index(fields=["invoice", "position"], name="billing_lineitem_invoice"),
+            models.Index(fields=["quote", "position"], name="billing_lineitem_quote"),
+            models.Index(fields=["subscription", "position"], name="billing_lineitem_sub"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gte=0), name="billing_line_quantity_not_negative"),
@@ -66,6 +74,9 @@ class DocumentAdjustment(models.Model):
     deal = models.ForeignKey(Deal, null=True, blank=True, on_delete=models.CASCADE, related_name="adjustments")
     invoice = models.ForeignKey(
         "billing.Invoice", null=True, blank=True, on_delete=models.CASCADE, related_name="adjustments"
+    )
+    quote = models.ForeignKey(
+        "billing.Quote", null=True, blank=True, on_delete=models.CASCADE, related_name="adjustments"
     )
     kind = models.CharField(max_length=8, choices=AdjustmentKind.choices)
     label = models.CharField(max_length=120)

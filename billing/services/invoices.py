@@ -103,7 +103,7 @@ def invoice_create(
     language: str | None = None,
     lines: list[LineItem] = (),
     adjustments: list[DocumentAdjustment] = (),
-    source_quote_id: int | None = None,
+    source_quote=None,
     late_fee_for: Invoice | None = None,
 ) -> Invoice:
     """A new draft. Lines and adjustments passed in are copied (a deal's, a quote's): editing the invoice never
@@ -120,7 +120,7 @@ def invoice_create(
         language=language or _default_language(company, contacts),
         company=company,
         deal=deal,
-        source_quote_id=source_quote_id,
+        source_quote=source_quote,
         late_fee_for=late_fee_for,
         payment_methods=list(settings.payment_methods),
         created_by=actor if getattr(actor, "is_authenticated", False) else None,

@@ -10,7 +10,11 @@ from django.utils.translation import gettext as _
 from billing.models import NumberSeries
 from commerce_hub.accounts.services.audit import audit_record
 
-DEFAULTS = {NumberSeries.INVOICE: ("INV", 1001), NumberSeries.CREDIT_NOTE: ("CN", 1001)}
+DEFAULTS = {
+    NumberSeries.INVOICE: ("INV", 1001),
+    NumberSeries.CREDIT_NOTE: ("CN", 1001),
+    NumberSeries.QUOTE: ("Q", 1001),
+}
 PREFIX_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-/"
 MAX_START = 10**12
 
@@ -62,6 +66,12 @@ def number_series_update(*, key: str, prefix: str, start_number: int, actor) -> 
         errors["start_number"] = [_("Enter a whole number from 1 to 999,999,999,999.")]
     with transaction.atomic():
         series = NumberSeries.objects.select_for_update().get(pk=number_series_get(key).pk)
+        # Two series with one prefix would print the same number on two documents (INV-1001 twice).
+        for other in DEFAULTS:
+            if other != key and "prefix" not in errors and number_series_get(other).prefix == prefix:
+                errors["prefix"] = [
+                    _("Another document series already uses the prefix %(prefix)s.") % {"prefix": prefix}
+                ]
         if series.last_used is not None and start_number <= series.last_used and start_number != series.next_number:
             errors["start_number"] = [
                 _("Number %(used)d is already used. Start at %(next)d or higher.")
