@@ -48,6 +48,11 @@ class BillingConfig(AppConfig):
 
         self._register_platform_parts()
 
+        from billing.setup import quote_approvals, quote_builder, quote_checkout, quote_publishing
+
+        for feature in (quote_builder, quote_publishing, quote_approvals, quote_checkout):
+            feature.register()
+
     def _register_platform_parts(self):
         from commerce_hub import registry
 

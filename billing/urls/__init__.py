@@ -7,6 +7,10 @@ from billing.urls import (
     invoices,
     line_items,
     products,
+    quote_checkout,
+    quote_hosted,
+    quote_settings,
+    quotes,
     receivables,
     tax_rates,
 )
@@ -21,4 +25,8 @@ urlpatterns = [
     *invoice_settings.urlpatterns,
     *invoices.urlpatterns,
     *receivables.urlpatterns,
+    *quotes.urlpatterns,
+    *quote_hosted.urlpatterns,
+    *quote_settings.urlpatterns,
+    *quote_checkout.urlpatterns,
 ]

@@ -1,0 +1,2 @@
+def register() -> None:
+    """Called once from BillingConfig.ready()."""
