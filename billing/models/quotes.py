@@ -309,6 +309,11 @@ class QuoteApproval(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(blank=True)
+    # SHA-256 of the priced content (lines and one-time adjustments as the pricing engine reads them) when approval
+    # was requested: an approval covers exactly that content, so any later edit needs approval again.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    # The approvers' tasks, completed when the request is decided.
+    tasks = models.ManyToManyField("crm.Task", blank=True, related_name="+")
 
     class Meta:
         ordering = ["requested_at", "id"]
