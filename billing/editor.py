@@ -35,6 +35,10 @@ class OwnerKind:
     active_nav: str = ""
     # The URL segment before the owner's id: "deals" -> /billing/deals/<id>/line-items/ ("<kind>s" when empty).
     url_segment: str = ""
+    # Called as on_lines_changed(obj, actor) inside the transaction of every change to the document's lines or
+    # adjustments, after the change and under the document's lock: a quote reprices itself and copies its lines onto
+    # its deal, so a failure there undoes the edit too.
+    on_lines_changed: Callable[[Model, object], None] | None = None
 
 
 @dataclass(frozen=True)

@@ -176,8 +176,10 @@ def _lock(owner: LineOwner) -> None:
         raise ValidationError(reason)
 
 
-def _changed(owner: LineOwner) -> None:
+def _changed(owner: LineOwner, actor) -> None:
     event_emit(name=events.LINE_ITEMS_CHANGED[owner.kind.kind], payload={"id": owner.pk})
+    if owner.kind.on_lines_changed is not None:
+        owner.kind.on_lines_changed(owner.obj, actor)
 
 
 def _next_position(owner: LineOwner) -> int:
@@ -319,7 +321,7 @@ def line_items_add_products(*, owner: LineOwner, product_ids: list[int], actor) 
             setattr(line, owner.kind.column, owner.obj)
             line.position = start + offset
         LineItem.objects.bulk_create(lines)
-        _changed(owner)
+        _changed(owner, actor)
     return lines
 
 
@@ -360,7 +362,7 @@ def line_item_create_custom(*, owner: LineOwner, values: CustomLineValues, save_
         setattr(line, owner.kind.column, owner.obj)
         line.position = _next_position(owner)
         line.save()
-        _changed(owner)
+        _changed(owner, actor)
     return line
 
 
@@ -427,7 +429,7 @@ def line_item_update(*, owner: LineOwner, line: LineItem, values: LineValues, ac
         if errors:
             raise ValidationError(errors)
         updated.save(update_fields=_EDITED)
-        _changed(owner)
+        _changed(owner, actor)
     return updated
 
 
@@ -443,7 +445,7 @@ def line_item_clone(*, owner: LineOwner, line: LineItem, actor) -> LineItem:
         copy.save()
         ids.insert(ids.index(original.pk) + 1, copy.pk)
         _renumber(owner, ids)
-        _changed(owner)
+        _changed(owner, actor)
     return copy
 
 
@@ -451,7 +453,7 @@ def line_item_delete(*, owner: LineOwner, line: LineItem, actor) -> None:
     with transaction.atomic():
         _lock(owner)
         owner.lines().filter(pk=line.pk).delete()
-        _changed(owner)
+        _changed(owner, actor)
 
 
 def line_items_reorder(*, owner: LineOwner, ids: list[int], actor) -> None:
@@ -464,7 +466,7 @@ def line_items_reorder(*, owner: LineOwner, ids: list[int], actor) -> None:
                 _("The line items changed while you were sorting them. Reload the page and try again.")
             )
         _renumber(owner, ids)
-        _changed(owner)
+        _changed(owner, actor)
 
 
 def line_item_move(*, owner: LineOwner, line: LineItem, direction: str, actor) -> None:
@@ -481,7 +483,7 @@ def line_item_move(*, owner: LineOwner, line: LineItem, direction: str, actor) -
         if 0 <= other < len(ids):
             ids[index], ids[other] = ids[other], ids[index]
             _renumber(owner, ids)
-            _changed(owner)
+            _changed(owner, actor)
 
 
 # --- one-time adjustments ---------------------------------------------------------------------------------------------
@@ -568,7 +570,7 @@ def adjustment_create(*, owner: LineOwner, values: AdjustmentValues, actor) -> D
         adjustment = DocumentAdjustment(position=0 if top is None else top + 1, **owner.lookup)
         _apply_adjustment(adjustment, values)
         adjustment.save()
-        _changed(owner)
+        _changed(owner, actor)
     return adjustment
 
 
@@ -585,7 +587,7 @@ def adjustment_update(
             raise ValidationError(errors)
         _apply_adjustment(locked, values)
         locked.save(update_fields=["kind", "label", "percent", "amount"])
-        _changed(owner)
+        _changed(owner, actor)
     return locked
 
 
@@ -593,7 +595,7 @@ def adjustment_delete(*, owner: LineOwner, adjustment: DocumentAdjustment, actor
     with transaction.atomic():
         _lock(owner)
         owner.adjustments().filter(pk=adjustment.pk).delete()
-        _changed(owner)
+        _changed(owner, actor)
 
 
 # --- the deal amount --------------------------------------------------------------------------------------------------
