@@ -1,8 +1,8 @@
-"""Settings → Quotes (approvals, defaults, won stages, numbering) and quote templates."""
+"""Settings → Quotes (approvals, defaults, won stages, numbering), quote templates, and the approval actions."""
 
 from django.urls import path
 
-from billing.views import quote_settings
+from billing.views import quote_approvals, quote_settings
 
 urlpatterns = [
     path("quotes/settings/", quote_settings.quote_settings, name="quote_settings"),
@@ -30,4 +30,11 @@ urlpatterns = [
         name="quote_template_preview",
     ),
     path("quotes/settings/templates/<int:pk>/logo/", quote_settings.quote_template_logo, name="quote_template_logo"),
+    path(
+        "quotes/<int:pk>/approval/request/",
+        quote_approvals.quote_request_approval_view,
+        name="quote_request_approval",
+    ),
+    path("quotes/<int:pk>/approval/approve/", quote_approvals.quote_approve_view, name="quote_approve"),
+    path("quotes/<int:pk>/approval/reject/", quote_approvals.quote_reject_view, name="quote_reject"),
 ]
