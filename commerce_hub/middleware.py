@@ -4,6 +4,7 @@ import uuid
 import zoneinfo
 
 from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control
 
 from commerce_hub import request_context
 from commerce_hub.request_context import client_ip
@@ -64,3 +65,70 @@ def _tenant_timezone(request) -> str | None:
     # Kept for the rest of the request: the shell context processor draws the page from it (one cache read).
     request.organization_profile = organization_profile_cached()
     return request.organization_profile.timezone
+
+
+class NoStoreMiddleware:
+    """Cache-Control: no-store on every page a signed-in person sees and on every PDF and CSV download, so no
+    browser or proxy cache keeps invoices, customers or exports after the session ends (shared computers, the
+    back button after signing out)."""
+
+    DOWNLOAD_TYPES = ("application/pdf", "text/csv")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        content_type = response.get("Content-Type", "").split(";")[0].strip().lower()
+        if (user is not None and user.is_authenticated) or content_type in self.DOWNLOAD_TYPES:
+            patch_cache_control(response, no_store=True, private=True)
+            response.headers.pop("Expires", None)
+        return response
+
+
+class SessionLifetimeMiddleware:
+    """Ends a signed-in session after the tenant's idle timeout and after the absolute lifetime since sign-in.
+
+    The sign-in time and the last activity live in the session itself (stamped on login by the accounts app); the
+    activity stamp is written at most once a minute, so reading pages does not write the session on every request.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from commerce_hub.accounts.sessions import session_check
+
+        redirect_response = session_check(request)
+        if redirect_response is not None:
+            return redirect_response
+        return self.get_response(request)
+
+
+class HostedTokenGuardMiddleware:
+    """Rate-limits guesses of hosted links (invoice, quote and checkout pages) per client address.
+
+    Only misses count: a token that does not exist answers 404 and counts against the address; past the limit the
+    address gets 429 for every hosted link until the window ends, before the view runs. Buyers opening a real link
+    never count."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        from commerce_hub.accounts.ratelimit import ratelimit_hit, ratelimit_peek, too_many_requests
+
+        prefixes = tuple(getattr(settings, "HOSTED_TOKEN_PATH_PREFIXES", ()))
+        if not prefixes or not request.path_info.startswith(prefixes):
+            return self.get_response(request)
+        ip = client_ip(request) or "-"
+        verdict = ratelimit_peek(name="hosted_token", keys=[ip])
+        if not verdict.allowed:
+            return too_many_requests(request, name="hosted_token", retry_after=verdict.retry_after)
+        response = self.get_response(request)
+        if response.status_code in (404, 410):
+            ratelimit_hit(name="hosted_token", keys=[ip])
+        return response

@@ -68,6 +68,9 @@ TENANT_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "commerce_hub.accounts",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "commerce_hub.events",
     "commerce_hub.idempotency",
     "commerce_hub.organization",
@@ -96,6 +99,7 @@ MIDDLEWARE = [
     "commerce_hub.middleware.RequestIdMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -103,7 +107,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "commerce_hub.middleware.UserPreferencesMiddleware",
+    "commerce_hub.middleware.NoStoreMiddleware",
+    "commerce_hub.middleware.HostedTokenGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "commerce_hub.middleware.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "commerce_hub.idempotency.middleware.IdempotencyRefusedMiddleware",
@@ -175,10 +182,23 @@ PASSWORD_HASHERS = (
     if TESTING
     else ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 )
-# Login throttling: this many failures per email and IP within the window lock that pair for the window.
+# Login throttling (commerce_hub.accounts.throttle): this many attempts per account and client are free, then each
+# one waits, the delay doubling from the base up to the maximum. Never a lock for everyone.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
-LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", 900))
+LOGIN_DELAY_BASE_SECONDS = int(os.environ.get("LOGIN_DELAY_BASE_SECONDS", 30))
+LOGIN_DELAY_MAX_SECONDS = int(os.environ.get("LOGIN_DELAY_MAX_SECONDS", 900))
+LOGIN_DEVICE_COOKIE_SECONDS = 180 * 24 * 3600
 INVITATION_VALID_DAYS = 7
+# Password reset links work once (the token covers the password hash and last login) and for one hour.
+PASSWORD_RESET_TIMEOUT = 3600
+# A session ends this long after sign-in whatever the activity; the idle timeout is each tenant's (Settings ->
+# Security, SecurityPolicy). The cookie lives as long, so the server-side checks decide.
+SESSION_ABSOLUTE_SECONDS = int(os.environ.get("SESSION_ABSOLUTE_SECONDS", 7 * 24 * 3600))
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
+# Hosted pages whose path carries a token: misses count against the client address (HostedTokenGuardMiddleware).
+HOSTED_TOKEN_PATH_PREFIXES = ["/billing/i/", "/billing/q/", "/payments/pay/"]
+# Rate-limit counters carry this in their keys (the test suite sets one per test).
+RATE_LIMIT_NAMESPACE = ""
 
 # Behind a reverse proxy: how many proxies append to X-Forwarded-For (the client address is that many hops from
 # the right), and whether the proxy reports HTTPS in X-Forwarded-Proto. Both stay off unless configured.
@@ -186,12 +206,54 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Production is every run that is neither DEBUG (make run) nor the test suite: there the transport defaults are the
+# strict ones (HTTPS only, Secure cookies, HSTS), each of which an environment variable can still turn off, e.g. for a
+# production-like stack on plain http://localhost (docker-compose.yml documents it).
+PRODUCTION = not (DEBUG or TESTING)
+HTTPS = SITE_SCHEME == "https"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = SITE_SCHEME == "https"
-CSRF_COOKIE_SECURE = SITE_SCHEME == "https"
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION or HTTPS)
+# htmx sends the token from the page (hx-headers on <body>), never from the cookie: scripts need not read it.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", PRODUCTION or HTTPS)
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+# The container's own health check asks over plain HTTP from inside (deploy/entrypoint.sh).
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0))
+# Tenants live on subdomains of BASE_DOMAIN, so the policy covers them all.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts only from this site (no inline scripts or handlers: page scripts
+# live in static/js), Stripe.js where a tenant takes cards through Stripe, no framing by anyone. Styles keep
+# 'unsafe-inline' for the tenant's accent colour and style attributes; htmx adds no styles of its own
+# (htmx-config meta in base.html).
+_STRIPE_JS = "https://js.stripe.com"
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": [],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", _STRIPE_JS],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'", "https://api.stripe.com"],
+        "frame-src": [_STRIPE_JS, "https://hooks.stripe.com"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch")), ("nb", _("Norwegian Bokmål"))]

@@ -120,7 +120,11 @@ def fresh_cache():
     test, without flushing a Redis that other processes may share."""
     original = cache.key_prefix
     cache.key_prefix = f"test-{uuid.uuid4().hex}"
+    # Rate limits too, in every thread (a live server's threads keep their own cache prefix).
+    original_namespace = settings.RATE_LIMIT_NAMESPACE
+    settings.RATE_LIMIT_NAMESPACE = cache.key_prefix
     yield cache
+    settings.RATE_LIMIT_NAMESPACE = original_namespace
     cache.key_prefix = original
 
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -17,13 +18,36 @@ class AccountsConfig(AppConfig):
             key="users", label=_("Users"), order=900, url_name="accounts:users", permission="accounts.manage_users"
         )
         register_settings_tab(
+            key="security",
+            label=_("Security"),
+            order=905,
+            url_name="accounts:security_settings",
+            permission="accounts.manage_settings",
+        )
+        register_settings_tab(
             key="audit",
             label=_("Audit log"),
             order=910,
             url_name="accounts:audit_log",
             permission="accounts.view_audit_log",
         )
+        user_logged_in.connect(_session_stamp, dispatch_uid="accounts.session_stamp")
+        user_logged_out.connect(_session_forget, dispatch_uid="accounts.session_forget")
         post_migrate.connect(permissions_sync, sender=self, dispatch_uid="accounts.permissions_sync")
+
+
+def _session_stamp(sender, request, user, **_kwargs):
+    from commerce_hub.accounts.sessions import session_stamp_login
+
+    if request is not None and hasattr(request, "session"):
+        session_stamp_login(request, user)
+
+
+def _session_forget(sender, request, user, **_kwargs):
+    from commerce_hub.accounts.sessions import session_forget
+
+    if request is not None and hasattr(request, "session"):
+        session_forget(request.session.session_key)
 
 
 def permissions_sync(*, using="default", apps=None, **_kwargs):

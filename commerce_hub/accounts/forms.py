@@ -71,3 +71,30 @@ class AcceptInvitationForm(forms.Form):
             except ValidationError as exc:
                 self.add_error("password", exc)
         return data
+
+
+class OtpTokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("Code"),
+        max_length=16,
+        help_text=_("The 6-digit code from your authenticator app, or one of your recovery codes."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+    def clean_token(self):
+        value = "".join(self.cleaned_data["token"].split()).lower()
+        if not value.isascii() or not value.isalnum():
+            raise ValidationError(_("Enter the code as digits and letters only."), code="invalid")
+        return value
+
+
+class SecurityPolicyForm(forms.Form):
+    idle_timeout_minutes = forms.IntegerField(
+        label=_("Sign out after inactivity (minutes)"),
+        min_value=5,
+        max_value=7 * 24 * 60,
+        help_text=_("Between 5 minutes and 7 days. The default is 720 minutes (12 hours)."),
+    )
+    require_two_factor_for_admins_and_finance = forms.BooleanField(
+        label=_("Require two-factor authentication for admins and finance"), required=False
+    )

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth import views as auth_views
@@ -7,10 +8,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from commerce_hub.access import get_for_user, require_perm
-from commerce_hub.accounts import selectors
+from commerce_hub.accounts import selectors, two_factor
 from commerce_hub.accounts.filters import AuditEntryFilter
 from commerce_hub.accounts.forms import (
     AcceptInvitationForm,
@@ -20,12 +22,26 @@ from commerce_hub.accounts.forms import (
     RoleForm,
 )
 from commerce_hub.accounts.models import AuditEntry, Invitation, User
+from commerce_hub.accounts.ratelimit import ratelimit_hit, ratelimit_peek, too_many_requests
 from commerce_hub.accounts.services import users as user_services
 from commerce_hub.accounts.services.audit import audit_record
-from commerce_hub.accounts.throttle import login_attempt_reserve, login_clear_failures
+from commerce_hub.accounts.sessions import sessions_end_others
+from commerce_hub.accounts.throttle import (
+    device_cookie_set,
+    device_from_request,
+    login_attempt_reserve,
+    login_clear_failures,
+    login_reset_all,
+)
+from commerce_hub.accounts.views_security import login_pending_start
 from commerce_hub.forms import form_add_errors
 from commerce_hub.pagination import keyset_page
 from commerce_hub.request_context import client_ip
+from commerce_hub.site_urls import tenant_url
+
+
+def request_tenant_domain(request) -> str:
+    return request.tenant.get_primary_domain().domain
 
 
 @require_http_methods(["GET", "POST"])
@@ -35,25 +51,47 @@ def login_view(request):
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email, ip = form.cleaned_data["email"], client_ip(request)
-        # Reserved before the password is checked, so a locked pair learns nothing from further guesses and
+        # Credential stuffing: one address trying many accounts waits once its failures pass the limit.
+        verdict = ratelimit_peek(name="login", keys=[ip])
+        if not verdict.allowed:
+            return too_many_requests(request, name="login", retry_after=verdict.retry_after)
+        device = device_from_request(request, email)
+        # Reserved before the password is checked, so a shut gate learns nothing from further guesses and
         # parallel requests cannot all slip in under the limit.
-        allowed, first_refusal = login_attempt_reserve(email, ip)
+        allowed, first_refusal, wait = login_attempt_reserve(email, ip, device=device)
         if not allowed:
             if first_refusal:
                 audit_record(actor=None, action="auth.locked_out", object_type="accounts.user", object_repr=email)
-            form.add_error(None, _("Too many failed sign-in attempts. Wait 15 minutes or reset your password."))
-            return render(request, "accounts/login.html", {"form": form}, status=429)
+            minutes = max(1, -(-wait // 60))
+            form.add_error(
+                None,
+                ngettext(
+                    "Too many failed sign-in attempts. Wait %(minutes)d minute or reset your password.",
+                    "Too many failed sign-in attempts. Wait %(minutes)d minutes or reset your password.",
+                    minutes,
+                )
+                % {"minutes": minutes},
+            )
+            response = render(request, "accounts/login.html", {"form": form}, status=429)
+            response["Retry-After"] = str(wait)
+            return response
         user = authenticate(request, username=email, password=form.cleaned_data["password"])
         if user is None:
+            ratelimit_hit(name="login", keys=[ip])
             form.add_error(None, _("That email and password do not match an active account."))
         else:
-            login_clear_failures(email, ip)
-            login(request, user)
-            audit_record(actor=user, action="auth.login", obj=user)
+            login_clear_failures(email, ip, device=device)
             next_url = request.GET.get("next", "")
             if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
                 next_url = reverse("home")
-            return redirect(next_url)
+            if two_factor.user_has_two_factor(user):
+                return login_pending_start(request, user, next_url)
+            # login() gives the session a new key (no session fixation).
+            login(request, user)
+            audit_record(actor=user, action="auth.login", obj=user)
+            response = redirect(next_url)
+            device_cookie_set(response, request, user.email)
+            return response
     return render(request, "accounts/login.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -84,6 +122,31 @@ class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
     success_url = reverse_lazy("accounts:password_reset_done")
 
+    def post(self, request, *args, **kwargs):
+        # Per client address and per address asked for: no mail bombing of one person, no sweeping of many.
+        email = request.POST.get("email", "")[:254]
+        verdict = ratelimit_hit(name="password_reset", keys=[client_ip(request), f"email:{email.strip().lower()}"])
+        if not verdict.allowed:
+            return too_many_requests(request, name="password_reset", retry_after=verdict.retry_after)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        # The link is built from the tenant's own primary domain and the configured scheme and port, never from the
+        # Host header this request came with (another of the tenant's names, or a forged one behind a proxy).
+        host = tenant_url(request_tenant_domain(self.request), "/").split("://", 1)[1].rstrip("/")
+        form.save(
+            domain_override=host,
+            use_https=settings.SITE_SCHEME == "https",
+            token_generator=self.token_generator,
+            from_email=self.from_email,
+            email_template_name=self.email_template_name,
+            subject_template_name=self.subject_template_name,
+            request=self.request,
+            html_email_template_name=self.html_email_template_name,
+            extra_email_context=self.extra_email_context,
+        )
+        return redirect(self.get_success_url())
+
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
@@ -104,6 +167,9 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         with transaction.atomic():
             response = super().form_valid(form)
             audit_record(actor=form.user, action="auth.password_reset", obj=form.user)
+        # Whoever was held back by failed sign-ins can sign in again, and every session of the account ends.
+        login_reset_all(form.user.email)
+        sessions_end_others(user=form.user, keep_session_key=None)
         return response
 
 
@@ -113,8 +179,14 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request, token: str):
+    ip = client_ip(request)
+    verdict = ratelimit_peek(name="invitation", keys=[ip])
+    if not verdict.allowed:
+        return too_many_requests(request, name="invitation", retry_after=verdict.retry_after)
     invitation = user_services.invitation_get_open(token)
     if invitation is None:
+        # Only misses count: guessing invitation links is what is limited, not filling in a real one.
+        ratelimit_hit(name="invitation", keys=[ip])
         return render(request, "accounts/invitation_invalid.html", status=404)
     form = AcceptInvitationForm(
         request.POST or None, initial={"full_name": invitation.full_name, "language": request.LANGUAGE_CODE}

@@ -80,7 +80,7 @@ def test_password_reset_by_email(client_alpha, member, django_capture_on_commit_
     message = mail.outbox[0]
     assert message.to == ["lars@alpha.example"]
     assert message.subject == "Reset your Commerce Hub password"
-    link = re.search(r"http://alpha\.localhost(/password-reset/\S+/)", message.body).group(1)
+    link = re.search(r"http://alpha\.localhost:8000(/password-reset/\S+/)", message.body).group(1)
     assert message.alternatives[0][1] == "text/html"
     page = client_alpha.get(link, follow=True)
     assert page.status_code == 200

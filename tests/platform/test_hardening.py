@@ -1,0 +1,237 @@
+"""Attacks on accounts, sessions, rate limits and headers: each is refused and changes nothing."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core import mail
+from django.test import Client
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from commerce_hub.accounts import two_factor
+from commerce_hub.accounts.models import Role, SecurityPolicy, UserSession
+from commerce_hub.accounts.sessions import SEEN_AT
+from commerce_hub.tenancy.models import Domain
+from tests.conftest import PASSWORD, user_make
+
+
+@pytest.fixture
+def member(tenant_alpha):
+    return user_make(Role.FINANCE, email="fenna@alpha.example", full_name="Fenna Finance")
+
+
+def _login(client, email=None, password=PASSWORD, ip="203.0.113.7"):
+    return client.post("/login/", {"email": email or "fenna@alpha.example", "password": password}, REMOTE_ADDR=ip)
+
+
+def _code(device):
+    return f"{totp(device.bin_key, step=device.step, digits=device.digits):06d}"
+
+
+def test_login_rotates_the_session_key(client_alpha, member):
+    client_alpha.get("/login/")
+    client_alpha.cookies["sessionid"] = "attacker-chosen-session-key-1234"
+    assert _login(client_alpha).status_code == 302
+    assert client_alpha.cookies["sessionid"].value != "attacker-chosen-session-key-1234"
+
+
+def test_throttle_delays_grow_and_never_lock_the_owner_on_a_known_device(client_alpha, member, settings):
+    owner = Client(HTTP_HOST="alpha.localhost")
+    assert _login(owner, ip="198.51.100.1").status_code == 302  # the owner's browser gets its device cookie
+    owner.post("/logout/")
+    # An attacker from many addresses (more than the account's 20 untrusted attempts) guesses.
+    for n in range(25):
+        _login(Client(HTTP_HOST="alpha.localhost"), password="wrong-guess", ip=f"192.0.2.{n}")
+    stranger = _login(Client(HTTP_HOST="alpha.localhost"), ip="192.0.2.200")
+    assert stranger.status_code == 429 and int(stranger["Retry-After"]) >= 1
+    # The owner's browser still gets in, with the right password.
+    assert _login(owner, ip="192.0.2.201").status_code == 302
+
+
+def test_throttle_gate_grows_with_each_attempt(tenant_alpha):
+    from commerce_hub.accounts.throttle import delay_for
+
+    assert [delay_for(n) for n in range(4)] == [30, 60, 120, 240]
+    assert delay_for(50) == settings.LOGIN_DELAY_MAX_SECONDS
+
+
+def test_completed_password_reset_clears_the_throttle(
+    client_alpha, member, django_capture_on_commit_callbacks, eager_tasks
+):
+    for _ in range(6):
+        _login(client_alpha, password="wrong")
+    assert _login(client_alpha).status_code == 429
+    with django_capture_on_commit_callbacks(execute=True):
+        client_alpha.post("/password-reset/", {"email": "fenna@alpha.example"})
+    link = re.search(r"(/password-reset/\S+/)", mail.outbox[0].body).group(1)
+    page = client_alpha.get(link, follow=True)
+    client_alpha.post(
+        page.redirect_chain[-1][0], {"new_password1": "brand-new-pass-77", "new_password2": "brand-new-pass-77"}
+    )
+    assert _login(client_alpha, password="brand-new-pass-77").status_code == 302
+
+
+def test_reset_link_uses_the_primary_domain_not_the_host_header(
+    tenant_alpha, member, django_capture_on_commit_callbacks, eager_tasks
+):
+    Domain.objects.create(domain="alias-alpha.localhost", tenant=tenant_alpha, is_primary=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        Client(HTTP_HOST="alias-alpha.localhost").post("/password-reset/", {"email": "fenna@alpha.example"})
+    body = mail.outbox[0].body
+    assert "alias-alpha" not in body and "http://alpha.localhost:8000/password-reset/" in body
+
+
+def test_password_reset_is_rate_limited_per_address_asked_for(client_alpha, member):
+    for n in range(5):
+        assert (
+            client_alpha.post(
+                "/password-reset/", {"email": "fenna@alpha.example"}, REMOTE_ADDR=f"192.0.2.{n}"
+            ).status_code
+            == 302
+        )
+    response = client_alpha.post("/password-reset/", {"email": "fenna@alpha.example"}, REMOTE_ADDR="192.0.2.99")
+    assert response.status_code == 429 and "Too many attempts" in response.content.decode()
+
+
+def test_reset_links_expire_after_an_hour():
+    assert settings.PASSWORD_RESET_TIMEOUT == 3600
+
+
+def test_password_change_needs_the_old_password_and_ends_other_sessions(client_alpha, member):
+    other = Client(HTTP_HOST="alpha.localhost")
+    assert _login(other, ip="198.51.100.2").status_code == 302
+    assert _login(client_alpha).status_code == 302
+    before = client_alpha.cookies["sessionid"].value
+    refused = client_alpha.post(
+        "/account/password/",
+        {"old_password": "guess", "new_password1": "x-new-pass-123", "new_password2": "x-new-pass-123"},
+    )
+    assert refused.status_code == 400
+    member.refresh_from_db()
+    assert member.check_password(PASSWORD)
+    response = client_alpha.post(
+        "/account/password/",
+        {"old_password": PASSWORD, "new_password1": "x-new-pass-123", "new_password2": "x-new-pass-123"},
+    )
+    assert response.status_code == 302
+    assert client_alpha.cookies["sessionid"].value != before  # rotated
+    assert client_alpha.get("/").status_code == 200
+    assert other.get("/").status_code == 302  # signed out
+
+
+def test_log_out_other_sessions(client_alpha, member):
+    other = Client(HTTP_HOST="alpha.localhost")
+    _login(other, ip="198.51.100.3")
+    _login(client_alpha)
+    assert UserSession.objects.filter(user=member).count() == 2
+    client_alpha.post("/account/sessions/sign-out-others/")
+    assert other.get("/").status_code == 302
+    assert client_alpha.get("/").status_code == 200
+    assert UserSession.objects.filter(user=member).count() == 1
+
+
+def test_idle_session_is_signed_out(client_alpha, member):
+    _login(client_alpha)
+    SecurityPolicy.objects.update_or_create(pk=1, defaults={"idle_timeout_minutes": 30})
+    from commerce_hub.accounts.sessions import security_policy_forget
+
+    security_policy_forget()
+    session = client_alpha.session
+    session[SEEN_AT] = int(time.time()) - 31 * 60
+    session.save()
+    response = client_alpha.get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert not Session.objects.filter(session_key=session.session_key).exists()
+
+
+def test_two_factor_login_refuses_wrong_codes_and_accepts_a_recovery_code_once(client_alpha, member):
+    device = TOTPDevice.objects.create(user=member, name="authenticator", confirmed=False)
+    codes = two_factor.totp_confirm(user=member, device=device, token=_code(device))
+    assert len(codes) == 10
+    response = _login(client_alpha)
+    assert response["Location"] == "/login/verify/"
+    assert client_alpha.get("/").status_code == 302  # not signed in yet
+    assert client_alpha.post("/login/verify/", {"token": "000000"}).status_code == 400
+    assert client_alpha.get("/").status_code == 302
+    time.sleep(1.1)  # django-otp holds a device back for a second after a wrong code
+    assert client_alpha.post("/login/verify/", {"token": codes[0]})["Location"] == "/"
+    assert client_alpha.get("/").status_code == 200
+    # The recovery code is used up.
+    again = Client(HTTP_HOST="alpha.localhost")
+    _login(again)
+    assert again.post("/login/verify/", {"token": codes[0]}).status_code == 400
+
+
+def test_two_factor_required_by_the_tenant_sends_finance_to_setup(client_alpha, member):
+    SecurityPolicy.objects.update_or_create(pk=1, defaults={"require_two_factor_for_admins_and_finance": True})
+    from commerce_hub.accounts.sessions import security_policy_forget
+
+    security_policy_forget()
+    _login(client_alpha)
+    assert client_alpha.get("/").headers["Location"] == "/account/two-factor/"
+    page = client_alpha.get("/account/two-factor/")
+    assert page.status_code == 200 and "data:image/svg+xml" in page.content.decode()
+    device = TOTPDevice.objects.get(user=member, confirmed=False)
+    assert client_alpha.post("/account/two-factor/", {"token": "123"}).status_code == 400
+    time.sleep(1.1)  # django-otp holds a device back for a second after a wrong code
+    assert client_alpha.post("/account/two-factor/", {"token": _code(device)}).status_code == 200
+    assert client_alpha.get("/").status_code == 200
+
+
+def test_hosted_token_guesses_are_rate_limited(client_alpha):
+    for n in range(30):
+        assert client_alpha.get(f"/billing/i/guess{n}/").status_code == 404
+    response = client_alpha.get("/billing/i/guess-more/")
+    assert response.status_code == 429 and "Too many attempts" in response.content.decode()
+    # Another address is not affected.
+    assert client_alpha.get("/billing/i/guess-more/", REMOTE_ADDR="198.51.100.50").status_code == 404
+
+
+def test_invitation_guesses_are_rate_limited(client_alpha):
+    for n in range(20):
+        assert client_alpha.get(f"/invitations/guess{n}/").status_code == 404
+    assert client_alpha.get("/invitations/guess-more/").status_code == 429
+
+
+def test_logged_in_pages_are_not_stored_and_headers_are_set(admin_client):
+    response = admin_client.get("/")
+    assert "no-store" in response["Cache-Control"]
+    assert "script-src 'self' https://js.stripe.com" in response["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in response["Content-Security-Policy"].split("script-src")[1].split(";")[0]
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_anonymous_login_page_is_cacheable_by_default_rules(client_alpha):
+    assert "no-store" not in client_alpha.get("/login/").get("Cache-Control", "")
+
+
+def test_check_deploy_passes_with_production_settings():
+    env = {k: v for k, v in os.environ.items() if k not in {"COMMERCE_HUB_TESTING", "DEBUG", "DJANGO_SETTINGS_MODULE"}}
+    env.update(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": "a-production-secret-key-with-more-than-fifty-characters-0123456789",
+            "COMMERCE_HUB_SITE_SCHEME": "https",
+            "COMMERCE_HUB_BASE_DOMAIN": "example.com",
+            "DJANGO_SETTINGS_MODULE": "commerce_hub.settings",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
