@@ -9,8 +9,7 @@ from babel.numbers import format_percent
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from billing.models import NumberSeries, QuoteSettings
-from billing.services.numbering import number_format, number_series_get
+from billing.models import QuoteSettings
 from commerce_hub.money import current_locale, money_format
 from crm.models import Pipeline, Stage
 
@@ -52,19 +51,17 @@ def quote_won_stage_for(deal) -> Stage | None:
     return Stage.objects.filter(pk=wanted, pipeline_id=deal.pipeline_id).first()
 
 
-def quote_next_number() -> str:
-    series = number_series_get(NumberSeries.QUOTE)
-    return number_format(series.prefix, series.next_number)
-
-
 def percent_text(value, *, places: int = 2) -> str:
     """A percentage (20 for 20%) as the reader writes it, with up to `places` decimals: "12.5%", "12,5%" in Dutch,
     "12,5 %" in Norwegian."""
     return format_percent(value / 100, format="#,##0." + "#" * places + "%", locale=current_locale())
 
 
-def quote_settings_summary(settings: QuoteSettings | None = None, *, approvers=None) -> list[str]:
-    """The settings in plain words, one sentence per topic, in the reader's language."""
+def quote_settings_summary(
+    settings: QuoteSettings | None = None, *, approvers=None, next_number: str | None = None
+) -> list[str]:
+    """The settings in plain words, one sentence per topic, in the reader's language; with `approvers`, who they are,
+    and with `next_number`, the number the next quote gets."""
     settings = settings or quote_settings_get()
     lines = []
     percent = settings.approval_discount_percent
@@ -128,5 +125,6 @@ def quote_settings_summary(settings: QuoteSettings | None = None, *, approvers=N
         )
     else:
         lines.append(_("When a quote is paid, its deal stays in its stage."))
-    lines.append(_("The next quote will be numbered %(number)s.") % {"number": quote_next_number()})
+    if next_number is not None:
+        lines.append(_("The next quote will be numbered %(number)s.") % {"number": next_number})
     return lines

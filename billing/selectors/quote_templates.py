@@ -17,7 +17,8 @@ from billing.models.choices import Frequency
 from commerce_hub.organization.selectors import organization_profile_cached
 
 # The built-in templates every tenant has: builtin key -> (stored name, layout). The data migration
-# (billing/migrations/0012_...) creates them; quote_templates_ensure() puts back any that went missing.
+# (billing/migrations/0012_...) creates them; billing.services.quote_templates.quote_templates_ensure() puts back
+# any that went missing.
 BUILTINS = {
     "classic": ("Classic", QuoteLayout.CLASSIC),
     "modern": ("Modern", QuoteLayout.MODERN),
@@ -71,15 +72,10 @@ def quote_template_choices() -> QuerySet[QuoteTemplate]:
     return QuoteTemplate.objects.filter(archived=False).order_by("-is_default", "name", "id")
 
 
-def quote_template_default() -> QuoteTemplate:
-    """The template new quotes start with. Puts the built-in templates back first when they are missing (a tenant
-    whose rows were emptied), so there always is one."""
-    template = QuoteTemplate.objects.filter(is_default=True, archived=False).first()
-    if template is not None:
-        return template
-    from billing.services.quote_templates import quote_templates_ensure
-
-    return quote_templates_ensure()
+def quote_template_default_get() -> QuoteTemplate | None:
+    """The template new quotes start with (None only where the built-in templates were removed; the services'
+    quote_template_default() puts them back)."""
+    return QuoteTemplate.objects.filter(is_default=True, archived=False).first()
 
 
 def quote_template_texts(template: QuoteTemplate | None, language: str) -> dict:
@@ -91,7 +87,8 @@ def quote_template_texts(template: QuoteTemplate | None, language: str) -> dict:
     template's nothing). `template` None is the default template. A quote's own terms, when it has them, come before
     the template's: that choice is the document builder's.
     """
-    template = template or quote_template_default()
+    # Without a template, or without any template row at all: the default one, else Classic as it ships.
+    template = template or quote_template_default_get() or QuoteTemplate(builtin_key=DEFAULT_BUILTIN, layout="classic")
     profile = organization_profile_cached()
     standard = STANDARD_TEXTS.get(template.builtin_key, {})
     texts = {}
@@ -107,11 +104,11 @@ def quote_template_texts(template: QuoteTemplate | None, language: str) -> dict:
     }
 
 
-def quote_template_sample(*, language: str) -> dict:
+def quote_template_sample(*, language: str, number: str) -> dict:
     """A sample quote for a template's preview, in `language`: the company as seller, three typical lines (a project,
     discounted training days, a monthly licence) at the company's standard VAT rate, priced by the pricing engine
     in the company currency."""
-    from billing.selectors.quote_settings import quote_next_number, quote_settings_get
+    from billing.selectors.quote_settings import quote_settings_get
 
     profile = organization_profile_cached()
     currency = profile.default_currency or "EUR"
@@ -155,7 +152,7 @@ def quote_template_sample(*, language: str) -> dict:
         buyer = gettext("Sample Customer Ltd")
     today = timezone.localdate()
     return {
-        "number": quote_next_number(),
+        "number": number,
         "currency": currency,
         "date": today,
         "expires_on": today + timedelta(days=quote_settings_get().expiry_days),

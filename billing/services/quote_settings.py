@@ -173,6 +173,12 @@ def quote_won_stages_update(*, actor, won_stages: dict) -> QuoteSettings:
     return _settings_save(actor=actor, values={"won_stages": dict(sorted(merged.items(), key=lambda kv: int(kv[0])))})
 
 
+def quote_next_number() -> str:
+    """The number the next quote gets when it is first published (Q-1001)."""
+    series = number_series_get(NumberSeries.QUOTE)
+    return number_format(series.prefix, series.next_number)
+
+
 class _Rollback(Exception):
     pass
 

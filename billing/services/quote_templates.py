@@ -21,6 +21,7 @@ from billing.models import QuoteLayout, QuoteTemplate
 from billing.selectors.quote_templates import (  # noqa: F401 - quote_template_texts is part of this module's API
     BUILTINS,
     DEFAULT_BUILTIN,
+    quote_template_default_get,
     quote_template_texts,
 )
 from commerce_hub.accounts.services.audit import audit_record
@@ -67,6 +68,12 @@ def quote_templates_ensure() -> QuoteTemplate:
             except IntegrityError:
                 pass
         return QuoteTemplate.objects.get(is_default=True)
+
+
+def quote_template_default() -> QuoteTemplate:
+    """The template new quotes start with; the built-in templates are put back first where they are missing (a
+    tenant whose rows were emptied), so there always is one."""
+    return quote_template_default_get() or quote_templates_ensure()
 
 
 def _clean(

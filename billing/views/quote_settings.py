@@ -24,7 +24,6 @@ from billing.forms.quote_settings import (
 from billing.models import NumberSeries, QuoteLayout, QuoteTemplate
 from billing.selectors.quote_approvals import quote_approvers
 from billing.selectors.quote_settings import (
-    quote_next_number,
     quote_settings_get,
     quote_settings_summary,
     won_stage_rows,
@@ -67,14 +66,15 @@ def _forms(settings, bound: str | None = None, data=None) -> dict:
 
 def _render_page(request, settings, forms: dict, *, status: int = 200):
     approvers = quote_approvers()
+    next_number = services.quote_next_number()
     return render(
         request,
         "billing/quote_settings/page.html",
         _ctx(
             settings=settings,
             forms=forms,
-            summary=quote_settings_summary(settings, approvers=approvers),
-            next_number=quote_next_number(),
+            summary=quote_settings_summary(settings, approvers=approvers, next_number=next_number),
+            next_number=next_number,
             templates=quote_template_list(include_archived=False),
         ),
         status=status,
@@ -311,7 +311,7 @@ def quote_template_preview(request, pk: int):
             language=language,
             languages=list(languages.items()),
             theme=quote_template_texts(template, language),
-            document=quote_template_sample(language=language),
+            document=quote_template_sample(language=language, number=services.quote_next_number()),
         ),
     )
 

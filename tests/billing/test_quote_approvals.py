@@ -538,3 +538,36 @@ def test_the_approval_section_shows_reasons_decider_and_comment(rep, approver):
     body = render_to_string("billing/quotes/_approval.html", {"section": quote_approval_panel(quote=quote, user=rep)})
     assert "Rejected by Anna Admin" in body
     assert "Max &lt;b&gt;15%&lt;/b&gt;." in body
+
+
+def test_two_approvers_deciding_at_once_make_one_decision(django_db_setup, live_tenant, eager_tasks):
+    from tests.concurrency import in_threads
+
+    approvals_on()
+    rep = user_make(Role.SALES, full_name="Siri Sales")
+    approvers = [user_make(Role.ADMIN, full_name=f"Admin {n}") for n in range(4)]
+    quote = discounted("25")
+    quote_request_approval(quote=quote, actor=rep)
+
+    def decide(n):
+        from django.db import connection
+
+        connection.set_tenant(live_tenant)  # the real tenant (with its domain) for the links in the emails
+        try:
+            if n % 2:
+                quote_reject(quote=Quote(pk=quote.pk), actor=approvers[n], comment="No")
+            else:
+                quote_approve(quote=Quote(pk=quote.pk), actor=approvers[n])
+        except QuoteStateError as exc:
+            return exc.messages[0]
+        return "decided"
+
+    outcomes = in_threads(4, decide)
+    assert outcomes.count("decided") == 1
+    approval = QuoteApproval.objects.get()
+    winner = approval.decided_by.full_name
+    verb = "approved" if approval.decision == "approved" else "rejected"
+    assert sorted(o for o in outcomes if o != "decided") == [f"{winner} already {verb} this quote."] * 3
+    quote.refresh_from_db()
+    assert quote.status == (QuoteStatus.APPROVED if verb == "approved" else QuoteStatus.DRAFT)
+    assert QuoteEvent.objects.filter(quote=quote, kind__in=["approved", "approval_rejected"]).count() == 1

@@ -13,10 +13,11 @@ from django.utils import timezone
 from PIL import Image
 
 from billing.models import Quote, QuoteTemplate
-from billing.selectors.quote_templates import quote_template_choices, quote_template_default, quote_template_texts
+from billing.selectors.quote_templates import quote_template_choices, quote_template_texts
 from billing.services.quote_templates import (
     quote_template_archive,
     quote_template_create,
+    quote_template_default,
     quote_template_set_default,
     quote_templates_ensure,
 )
