@@ -93,7 +93,8 @@ def _average(result: pricing.LineResult, line: LineItem) -> str | None:
     return f"{average.normalize():f}" if average is not None else None
 
 
-def _lines(lines: list[LineItem], summary: pricing.DocumentSummary) -> list[dict]:
+def document_lines(lines: list[LineItem], summary: pricing.DocumentSummary) -> list[dict]:
+    """The printed lines of a priced document (invoices and quotes store the same keys)."""
     rows = []
     for index, (line, result) in enumerate(zip(lines, summary.lines, strict=True)):
         share = summary.apportioned_discounts[index] if summary.apportioned_discounts else Decimal(0)
@@ -120,6 +121,40 @@ def _lines(lines: list[LineItem], summary: pricing.DocumentSummary) -> list[dict
             }
         )
     return rows
+
+
+def document_figures(lines: list[LineItem], summary: pricing.DocumentSummary) -> dict:
+    """What every priced document prints from the engine: its lines, one-time adjustments, VAT groups and totals,
+    under the same keys for invoices and quotes, so one template renders them (pdf/_lines.html, _document.html)."""
+    return {
+        "lines": document_lines(lines, summary),
+        "adjustments": [
+            {
+                "kind": str(a.kind),
+                "label": a.label,
+                "percent": f"{a.percent:f}" if a.percent else None,
+                "amount": _money(a.amount),
+            }
+            for a in summary.adjustments
+        ],
+        "vat_groups": [
+            {
+                "rate": f"{g.rate:f}",
+                "label": g.label,
+                "reverse_charge": g.reverse_charge,
+                "base": _money(g.base),
+                "vat": _money(g.vat),
+            }
+            for g in summary.vat_groups
+        ],
+        "subtotal": _money(summary.subtotal),
+        "discount_total": _money(summary.one_time_discount_total),
+        "fee_total": _money(summary.one_time_fee_total),
+        "tax_total": _money(summary.one_time_tax_total),
+        "vat_total": _money(summary.vat_total),
+        "total": _money(summary.total),
+        "reverse_charge": summary.reverse_charge,
+    }
 
 
 def logo_freeze() -> str:
@@ -169,33 +204,7 @@ def invoice_document(
         "payment_methods": list(invoice.payment_methods or settings.payment_methods),
         "seller": seller_snapshot(),
         "buyer": _buyer(invoice),
-        "lines": _lines(lines, summary),
-        "adjustments": [
-            {
-                "kind": str(a.kind),
-                "label": a.label,
-                "percent": f"{a.percent:f}" if a.percent else None,
-                "amount": _money(a.amount),
-            }
-            for a in summary.adjustments
-        ],
-        "vat_groups": [
-            {
-                "rate": f"{g.rate:f}",
-                "label": g.label,
-                "reverse_charge": g.reverse_charge,
-                "base": _money(g.base),
-                "vat": _money(g.vat),
-            }
-            for g in summary.vat_groups
-        ],
-        "subtotal": _money(summary.subtotal),
-        "discount_total": _money(summary.one_time_discount_total),
-        "fee_total": _money(summary.one_time_fee_total),
-        "tax_total": _money(summary.one_time_tax_total),
-        "vat_total": _money(summary.vat_total),
-        "total": _money(summary.total),
-        "reverse_charge": summary.reverse_charge,
+        **document_figures(lines, summary),
         "bank": {"holder": settings.bank_account_holder, "iban": settings.iban, "bic": settings.bic},
         "comments": invoice.comments,
         "footer": settings.footer_text,

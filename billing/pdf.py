@@ -87,11 +87,27 @@ def _renderer() -> tuple[FontConfiguration, CSS]:
     return state
 
 
-def html_pdf(html: str, *, stylesheet: bool = True) -> bytes:
-    """Render HTML to PDF bytes offline (no base URL, no network), with the document stylesheet."""
+def _extra_stylesheet(path: Path) -> CSS:
+    """A stylesheet a kind of document adds to the document stylesheet (a quote's layouts), parsed once per thread
+    with the same fonts."""
+    font_config, _css = _renderer()
+    sheets = _local.__dict__.setdefault("extra_sheets", {})
+    if path not in sheets:
+        sheets[path] = CSS(
+            string=path.read_text(encoding="utf-8"), font_config=font_config, url_fetcher=_OfflineFetcher()
+        )
+    return sheets[path]
+
+
+def html_pdf(html: str, *, stylesheet: bool = True, extra_stylesheet: Path | None = None) -> bytes:
+    """Render HTML to PDF bytes offline (no base URL, no network), with the document stylesheet and, when given,
+    a further stylesheet on top of it."""
     font_config, css = _renderer()
+    sheets = [css] if stylesheet else []
+    if extra_stylesheet is not None:
+        sheets.append(_extra_stylesheet(extra_stylesheet))
     return HTML(string=html, url_fetcher=_OfflineFetcher()).write_pdf(
-        stylesheets=[css] if stylesheet else None, font_config=font_config
+        stylesheets=sheets or None, font_config=font_config
     )
 
 
