@@ -6,7 +6,8 @@ MAX_ID = 2**63 - 1  # Postgres bigint
 def is_id(value) -> bool:
     """A database id written as ASCII digits within bigint range. str.isdigit() alone accepts '²' and '٣'."""
     text = str(value)
-    return text.isascii() and text.isdigit() and int(text) <= MAX_ID
+    # The length first: int() refuses text of more than 4300 digits with an error, and no id has more than 19.
+    return text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= MAX_ID
 
 
 def ids_from(values, *, limit: int = 500) -> list[int]:
