@@ -20,6 +20,15 @@ OPEN_ROUTES = {
     # The buyer's hosted invoice page and its PDF: the unguessable token is the key (tests/billing/test_invoice_pages).
     "billing:invoice_hosted",
     "billing:invoice_hosted_pdf",
+    # The buyer's hosted quote page, its PDFs, signing, accepting and declining (tests/billing/test_quote_*).
+    "billing:quote_hosted",
+    "billing:quote_hosted_pdf",
+    "billing:quote_hosted_signed_pdf",
+    "billing:quote_sign_code",
+    "billing:quote_sign_verify",
+    "billing:quote_sign",
+    "billing:quote_accept",
+    "billing:quote_decline",
     # The buyer's checkout and the built-in processor's simulated bank pages, keyed by the same kind of token
     # (tests/payments/test_checkout.py, test_simulator.py).
     "payments:checkout",
