@@ -34,12 +34,29 @@ def attachment_provider(name: str):
     return register
 
 
+def _render_plain(template_name: str, context: dict) -> str:
+    """A subject or plain-text body: nothing is HTML-escaped there (a company called "Smith & Sons" stays so)."""
+    from django.template import Context
+    from django.template.loader import get_template
+
+    return get_template(template_name).template.render(Context(context, autoescape=False))
+
+
 def email_render(name: str, context: dict, language: str | None = None) -> tuple[str, str, str]:
     with translation.override(language):
-        subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
-        text = render_to_string(f"emails/{name}-body-text.txt", context)
+        subject = " ".join(_render_plain(f"emails/{name}-subject.txt", context).split())
+        text = _render_plain(f"emails/{name}-body-text.txt", context)
+        # The HTML part stays escaped.
         html = render_to_string(f"emails/{name}-body-html.html", context)
     return subject, text, html
+
+
+def email_message_id(email_id: int) -> str:
+    """Stable for one stored email (a resend carries the same id) without naming the tenant's schema."""
+    from django.utils.crypto import salted_hmac
+
+    digest = salted_hmac("commerce_hub.mail.message-id", f"{connection.schema_name}:{email_id}").hexdigest()[:32]
+    return f"<{digest}@{settings.BASE_DOMAIN}>"
 
 
 def email_queue(
@@ -91,7 +108,7 @@ def email_deliver(*, email_id: int) -> bool:
         body=email.text,
         to=[email.to],
         reply_to=[email.reply_to] if email.reply_to else None,
-        headers={"Message-ID": f"<email-{connection.schema_name}-{email.pk}@{settings.BASE_DOMAIN}>"},
+        headers={"Message-ID": email_message_id(email.pk)},
     )
     message.attach_alternative(email.html, "text/html")
     try:

@@ -87,4 +87,25 @@ def test_a_worker_killed_while_sending_still_uses_its_attempt(tenant_alpha, sett
     assert email_deliver(email_id=email.pk) is False
     OutgoingEmail.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now())  # the lease ran out
     assert email_deliver(email_id=email.pk) is True
-    assert mail.outbox[0].extra_headers["Message-ID"] == f"<email-t_alpha-{email.pk}@localhost>"
+    from commerce_hub.events.mail import email_message_id
+
+    assert mail.outbox[0].extra_headers["Message-ID"] == email_message_id(email.pk)
+    assert "t_alpha" not in email_message_id(email.pk)
+
+
+def test_subject_and_plain_text_are_not_html_escaped_but_the_html_part_is(tenant_alpha, settings):
+    from commerce_hub.events.mail import email_message_id, email_render
+
+    context = {
+        "user": type("U", (), {"full_name": "Smith & Sons <Ltd>"})(),
+        "protocol": "http",
+        "domain": "x",
+        "uid": "MQ",
+        "token": "abc-def",
+    }
+    subject, text, html = email_render("password-reset", context, "en")
+    assert "Hello Smith & Sons <Ltd>," in text
+    assert "Smith &amp; Sons &lt;Ltd&gt;" in html
+    # Message-IDs are stable per email and name no schema.
+    assert email_message_id(7) == email_message_id(7) != email_message_id(8)
+    assert "t_alpha" not in email_message_id(7)
