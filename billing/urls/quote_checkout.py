@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from billing.views import quote_schedule
+
+urlpatterns = [
+    # The builder's payment schedule step.
+    path("quotes/<int:pk>/schedule/", quote_schedule.quote_schedule, name="quote_schedule"),
+]
