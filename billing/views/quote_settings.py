@@ -67,6 +67,7 @@ def _forms(settings, bound: str | None = None, data=None) -> dict:
 def _render_page(request, settings, forms: dict, *, status: int = 200):
     approvers = quote_approvers()
     next_number = services.quote_next_number()
+    template_services.quote_template_default()
     return render(
         request,
         "billing/quote_settings/page.html",
@@ -184,6 +185,7 @@ def _templates_url() -> str:
 
 @require_perm(PERM)
 def quote_template_list_view(request):
+    template_services.quote_template_default()  # the built-in templates are always there to choose from
     return render(
         request,
         "billing/quote_settings/templates.html",
