@@ -33,6 +33,7 @@ from billing.services.quote_records import QuoteStateError
 from commerce_hub.accounts.models import AuditEntry, Role
 from commerce_hub.events.models import OutboxEvent
 from crm.models import Deal, Pipeline, Task
+from tests.billing.quote_publishing_data import media  # noqa: F401 - a fixture
 from tests.conftest import user_make
 
 LIMIT_REASON = "Its discount of %s is above the approval limit of 20%%."
@@ -571,3 +572,36 @@ def test_two_approvers_deciding_at_once_make_one_decision(django_db_setup, live_
     quote.refresh_from_db()
     assert quote.status == (QuoteStatus.APPROVED if verb == "approved" else QuoteStatus.DRAFT)
     assert QuoteEvent.objects.filter(quote=quote, kind__in=["approved", "approval_rejected"]).count() == 1
+
+
+@pytest.mark.usefixtures("media")
+def test_publishing_waits_for_the_approval_and_a_price_change_after_it_waits_again(rep, approver):
+    from billing.services.quote_publishing import quote_publish, quote_unpublish
+    from tests.billing.quote_publishing_data import quote_make as publishable_quote
+
+    approvals_on(percent=None, amount="1000")
+    quote = publishable_quote(owner=rep)  # 1,000.00 plus 21% VAT
+    needs_approval = [
+        "This quote needs an approver's approval before it can be published.",
+        "Its total of €1,210.00 is above the approval limit of €1,000.00.",
+    ]
+    with pytest.raises(ValidationError) as refused:
+        quote_publish(quote=quote, actor=rep, notify=False)
+    assert refused.value.messages == needs_approval
+
+    quote_request_approval(quote=quote, actor=rep)
+    quote_approve(quote=quote, actor=approver, comment="Fine")
+    publication = quote_publish(quote=quote, actor=rep, notify=False)
+    assert publication.revision == 1
+
+    # Unpublished to change it: the same content republishes without a new approval, a new price does not.
+    quote_unpublish(quote=quote, actor=rep)
+    line = LineItem.objects.get(quote=quote)
+    line.unit_price = Decimal("1000.01")
+    line.save(update_fields=["unit_price"])
+    with pytest.raises(ValidationError) as refused:
+        quote_publish(quote=quote, actor=rep, notify=False)
+    assert refused.value.messages == [
+        needs_approval[0],
+        "Its total of €1,210.01 is above the approval limit of €1,000.00.",
+    ]
