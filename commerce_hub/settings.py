@@ -197,6 +197,8 @@ SESSION_ABSOLUTE_SECONDS = int(os.environ.get("SESSION_ABSOLUTE_SECONDS", 7 * 24
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 # Hosted pages whose path carries a token: misses count against the client address (HostedTokenGuardMiddleware).
 HOSTED_TOKEN_PATH_PREFIXES = ["/billing/i/", "/billing/q/", "/payments/pay/"]
+# A signup form sent back sooner than this after it was shown is refused (people take longer; bots do not).
+SIGNUP_MIN_FILL_SECONDS = int(os.environ.get("SIGNUP_MIN_FILL_SECONDS", 2))
 # Rate-limit counters carry this in their keys (the test suite sets one per test).
 RATE_LIMIT_NAMESPACE = ""
 

@@ -7,9 +7,12 @@ from django_tenants.utils import schema_context, schema_exists
 
 from commerce_hub.accounts.models import Role, User
 from commerce_hub.organization.models import OrganizationProfile
+from commerce_hub.tenancy.forms import form_started_token
 from commerce_hub.tenancy.models import Domain, Tenant
 
 GOOD = {
+    # Shown a minute ago, as a person would have it (the signup refuses forms sent back within seconds).
+    "form_started": form_started_token(time.time() - 60),
     "company_name": "Kaasmakerij Gouda B.V.",
     "subdomain": "kaasmakerij",
     "admin_name": "Marieke Jansen",
@@ -188,3 +191,28 @@ def test_a_failed_signup_gives_the_spare_back(public_client, monkeypatch):
         public_client.post("/signup/", GOOD)
     assert Tenant.objects.get(is_spare=True).schema_name == spare_schema
     assert schema_exists(spare_schema) and not schema_exists("t_kaasmakerij")
+
+
+def test_a_filled_honeypot_creates_nothing(public_client):
+    response = public_client.post("/signup/", {**GOOD, "website": "http://spam.example"})
+    assert response.status_code == 400
+    assert "Your workspace could not be created." in response.content.decode()
+    assert not Tenant.objects.filter(schema_name="t_kaasmakerij").exists()
+
+
+@pytest.mark.parametrize("started", ["", "forged-value", "now"])
+def test_a_form_sent_back_too_fast_or_with_a_forged_start_creates_nothing(public_client, started):
+    value = form_started_token() if started == "now" else started
+    response = public_client.post("/signup/", {**GOOD, "form_started": value})
+    assert response.status_code == 400
+    assert "That was faster than we expected." in response.content.decode()
+    assert not Tenant.objects.filter(schema_name="t_kaasmakerij").exists()
+
+
+def test_signup_is_rate_limited_per_client_address(public_client):
+    for n in range(5):
+        public_client.post("/signup/", {**GOOD, "subdomain": "x", "email": f"p{n}@example.com"})
+    response = public_client.post("/signup/", GOOD)
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
+    assert not Tenant.objects.filter(schema_name="t_kaasmakerij").exists()
