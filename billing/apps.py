@@ -82,12 +82,6 @@ class BillingConfig(AppConfig):
 
         # Modules of billing whose pages come later show an empty state until then.
         placeholders = {
-            "quotes": (
-                _("Quotes"),
-                "accounts.view_quotes",
-                _("No quotes yet"),
-                _("Quotes you build from deals appear here."),
-            ),
             "payment-links": (
                 _("Payment links"),
                 "accounts.view_payments",
@@ -125,7 +119,6 @@ class BillingConfig(AppConfig):
         registry.register_nav_section(key="insights", label=_("Insights"), order=30)
         for key, label, url_name, permission, order in [
             ("products", _("Products"), "billing:product_list", "accounts.view_products", 10),
-            ("quotes", _("Quotes"), "module_quotes", "accounts.view_quotes", 20),
             ("invoices", _("Invoices"), "billing:invoice_list", "accounts.view_invoices", 30),
             ("payment-links", _("Payment links"), "module_payment_links", "accounts.view_payments", 40),
             ("subscriptions", _("Subscriptions"), "module_subscriptions", "accounts.view_subscriptions", 50),

@@ -9,36 +9,37 @@ from billing import editor
 from crm.models import Deal
 
 
-def test_deals_and_invoices_are_registered_with_their_editor_routes():
-    assert set(editor.owner_kinds()) == {"deal", "invoice"}
+def test_deals_invoices_and_quotes_are_registered_with_their_editor_routes():
+    assert {"deal", "invoice", "quote"} <= set(editor.owner_kinds())
     assert reverse("billing:deal_line_items", args=[7]) == "/billing/deals/7/line-items/"
     assert reverse("billing:invoice_line_items", args=[7]) == "/billing/invoices/7/line-items/"
+    assert reverse("billing:quote_line_items", args=[7]) == "/billing/quotes/7/line-items/"
 
 
 @pytest.fixture
-def quote_kind():
+def sample_kind():
     kind = editor.OwnerKind(
-        kind="quote",
+        kind="sample",
         model=Deal,
-        column="quote",
-        view_perm="accounts.view_quotes",
-        edit_perm="accounts.edit_quotes",
-        detail_url=lambda quote: f"/quotes/{quote.pk}/",
-        title=lambda quote: f"Quote {quote.pk}",
-        currency=lambda quote: "NOK",
+        column="sample",
+        view_perm="accounts.view_crm",
+        edit_perm="accounts.edit_crm",
+        detail_url=lambda obj: f"/samples/{obj.pk}/",
+        title=lambda obj: f"Sample {obj.pk}",
+        currency=lambda obj: "NOK",
     )
     editor.register_owner_kind(kind)
     yield kind
-    editor._owner_kinds.pop("quote")
+    editor._owner_kinds.pop("sample")
 
 
-def test_a_kind_registered_later_is_served_by_the_editor(quote_kind):
-    owner = editor.owner_for("quote", SimpleNamespace(pk=12))
+def test_a_kind_registered_later_is_served_by_the_editor(sample_kind):
+    owner = editor.owner_for("sample", SimpleNamespace(pk=12))
     assert (owner.currency, owner.title, owner.detail_url, owner.lookup) == (
         "NOK",
-        "Quote 12",
-        "/quotes/12/",
-        {"quote": owner.obj},
+        "Sample 12",
+        "/samples/12/",
+        {"sample": owner.obj},
     )
 
 

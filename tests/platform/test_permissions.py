@@ -60,7 +60,7 @@ def test_every_other_route_sends_signed_out_visitors_to_login(client_alpha):
         (Role.READ_ONLY, "/billing/invoices/", 200),
         (Role.SALES, "/settings/branding/", 403),
         (Role.SALES, "/crm/deals/", 200),
-        (Role.SALES, "/quotes/", 200),
+        (Role.SALES, "/billing/quotes/", 200),
         (Role.FINANCE, "/payments/", 200),
         (Role.FINANCE, "/settings/users/", 403),
         (Role.ADMIN, "/settings/users/", 200),

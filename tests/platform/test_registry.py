@@ -199,7 +199,7 @@ CRM = [
 ]
 COMMERCE = [
     ("Commerce", "Products", "/billing/products/"),
-    ("Commerce", "Quotes", "/quotes/"),
+    ("Commerce", "Quotes", "/billing/quotes/"),
     ("Commerce", "Invoices", "/billing/invoices/"),
     ("Commerce", "Payment links", "/payment-links/"),
     ("Commerce", "Subscriptions", "/subscriptions/"),
