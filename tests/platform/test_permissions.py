@@ -9,6 +9,8 @@ from tests.platform.urlwalk import fill, tenant_routes
 # Pages a signed-out visitor may open: signing in and the links that arrive by email.
 OPEN_ROUTES = {
     "accounts:login",
+    # The second sign-in step: it answers only to a session that passed the password (tests/platform/test_hardening).
+    "accounts:login_verify",
     "accounts:logout",
     "accounts:welcome",
     "accounts:password_reset",
