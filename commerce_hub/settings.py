@@ -145,7 +145,20 @@ if not DATABASE_URL:
         "DATABASE_URL is not set. Run `make run` or `make test`, which start an embedded Postgres, "
         "or export DATABASE_URL=postgresql://user@host:5432/dbname."
     )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+# Connections: with DB_POOL_MAX_SIZE set, each process keeps a psycopg pool of at most that many connections and a
+# request waits up to DB_POOL_TIMEOUT seconds for one instead of opening more (Django's "pool" option); without
+# it, each thread keeps one persistent connection. Sizing (README, "Connections"): processes x pool size (or
+# threads) must stay below Postgres' max_connections minus a reserve for migrations and psql.
+DB_POOL_MAX_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", 0))
+if DB_POOL_MAX_SIZE:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, DB_POOL_MAX_SIZE),
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": int(os.environ.get("DB_POOL_TIMEOUT", 10)),
+    }
+else:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -224,8 +237,6 @@ LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
-# The container's own health check asks over plain HTTP from inside (deploy/entrypoint.sh).
-SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0))
 # Tenants live on subdomains of BASE_DOMAIN, so the policy covers them all.
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
