@@ -325,3 +325,26 @@ def test_another_tenants_quote_is_not_found(tenant_alpha, tenant_bravo, admin_cl
     url = f"/billing/quotes/{bravo_quote.pk}/schedule/"
     assert admin_client.get(url).status_code == 404
     assert admin_client.post(url, {**_management(0), "clear": "1"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {**_management(2), **_row(0, "Deposit", "percent", "abc"), **_row(1, "Rest", "percent", "NaN", IN_30)},
+        {**_management(2), **_row(0, "Deposit", "amount", "1e30"), **_row(1, "Rest", "bogus", "-5", "31-02-2025")},
+        {**_management(2), **_row(0, "x" * 500, "percent", "9" * 60), **_row(1, "Rest", "percent", "50", IN_30)},
+        {**_management(10_000), **_row(0, "Deposit", "percent", "50")},
+        {"installments-TOTAL_FORMS": "many", **_row(0, "Deposit", "percent", "50")},
+        {},
+    ],
+)
+def test_absurd_input_gets_a_message_and_saves_nothing(tenant_alpha, rep_client, fields):
+    quote = _draft()
+    url = f"/billing/quotes/{quote.pk}/schedule/"
+    for extra in ({"save": "1"}, {"add": "1"}):
+        response = rep_client.post(url, {**fields, **extra})
+        assert response.status_code in (200, 400)
+        if "save" in extra:
+            assert response.status_code == 400
+            assert "form-errors" in response.content.decode()
+    assert not QuoteInstallment.objects.filter(quote=quote).exists()
