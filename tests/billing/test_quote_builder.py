@@ -438,6 +438,15 @@ def test_the_line_items_step_is_the_shared_editor_on_the_quote(sales, deal):
     assert "Editing the quote's line items also updates the deal's line items and its amount." in text_of(response)
 
 
+def test_an_empty_quote_editor_speaks_of_the_quote(sales):
+    quote = quote_make(deal_make())
+    text = text_of(sales.get(step_url(quote, "lines")))
+    assert "No line items yet Add products from the library or type a custom line item. " in text
+    assert "Amounts are in the quote's currency." in text
+    viewer = client_for(Role.READ_ONLY)
+    assert "This quote has no line items." in text_of(viewer.get(f"/billing/quotes/{quote.pk}/line-items/"))
+
+
 def test_the_summary_step_adds_and_removes_one_time_adjustments_for_quote_and_deal(sales, deal):
     quote = quote_make(deal)
     data = {"action": "add", "adjustment-kind": "fee", "adjustment-label": "Setup", "adjustment-mode": "amount"}
