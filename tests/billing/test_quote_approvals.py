@@ -605,3 +605,20 @@ def test_publishing_waits_for_the_approval_and_a_price_change_after_it_waits_aga
         needs_approval[0],
         "Its total of €1,210.01 is above the approval limit of €1,000.00.",
     ]
+
+
+def test_the_quote_page_shows_the_approval_section_to_each_in_their_role(rep, approver):
+    approvals_on()
+    quote = discounted("25")
+    body = client_for(rep).get(f"/billing/quotes/{quote.pk}/").content.decode()
+    assert 'id="approval"' in body and LIMIT_REASON % "25%" in body
+    assert f'action="/billing/quotes/{quote.pk}/approval/request/"' in body
+
+    quote_request_approval(quote=quote, actor=rep)
+    body = client_for(approver).get(f"/billing/quotes/{quote.pk}/").content.decode()
+    assert "Siri Sales asked for approval on" in body
+    assert f'action="/billing/quotes/{quote.pk}/approval/approve/"' in body
+
+    approvals_on(enabled=False)
+    other = quote_make()
+    assert 'id="approval"' not in client_for(rep).get(f"/billing/quotes/{other.pk}/").content.decode()
