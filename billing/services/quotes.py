@@ -30,11 +30,11 @@ from billing.models import (
     LineItem,
     PaymentMethod,
     Quote,
-    QuoteSettings,
     QuoteStatus,
     QuoteTemplate,
     SigningOrder,
 )
+from billing.selectors.quote_settings import quote_settings_get
 from billing.services.invoices import ADJUSTMENT_COPY_FIELDS, LINE_COPY_FIELDS
 from billing.services.quote_records import QuoteStateError, quote_change_record, quote_status_message
 from commerce_hub.accounts.models import User
@@ -57,11 +57,6 @@ _ADJUSTMENT_COLUMNS = [DocumentAdjustment._meta.get_field(name).attname for name
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
-
-
-def quote_settings_get() -> QuoteSettings:
-    settings_row, _created = QuoteSettings.objects.get_or_create(pk=1)
-    return settings_row
 
 
 def _default_template() -> QuoteTemplate | None:

@@ -19,7 +19,8 @@ from django.views.decorators.http import require_http_methods
 
 from billing.editor import owner_for
 from billing.forms import quotes as forms
-from billing.models import Quote, QuoteInstallment
+from billing.models import Quote, QuoteInstallment, QuoteStatus
+from billing.selectors.quote_settings import quote_settings_get
 from billing.selectors.quotes import STEP_KEYS, STEPS, quote_page
 from billing.services import line_items as line_services
 from billing.services import quotes as services
@@ -187,7 +188,7 @@ def _review(request, quote: Quote):
             "page": page,
             "publish_url": url_or_empty("billing:quote_publish", quote.pk),
             "approval_url": url_or_empty("billing:quote_request_approval", quote.pk)
-            if services.quote_settings_get().approvals_enabled and quote.status == "draft"
+            if quote_settings_get().approvals_enabled and quote.status == QuoteStatus.DRAFT
             else "",
         },
     )

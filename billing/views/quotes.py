@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.forms.quotes import NewQuoteForm
 from billing.models import Quote, QuoteStatus
 from billing.quote_sections import quote_detail_sections
+from billing.selectors.quote_settings import quote_settings_get
 from billing.selectors.quotes import STEPS, quote_page
 from billing.services import quotes as services
 from commerce_hub.access import get_for_user, require_perm
@@ -132,7 +133,7 @@ def _actions(request, quote: Quote, problems: list[str]) -> dict:
     can_edit = request.user.has_perm(EDIT)
     editable = can_edit and quote.is_editable
     live = quote.status in (QuoteStatus.PUBLISHED, QuoteStatus.VIEWED)
-    approvals = quote.status == QuoteStatus.DRAFT and services.quote_settings_get().approvals_enabled
+    approvals = quote.status == QuoteStatus.DRAFT and quote_settings_get().approvals_enabled
     return {
         "can_edit": can_edit,
         "editable": editable,
