@@ -43,7 +43,7 @@ def quote_request_approval_view(request, pk: int):
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(_messages(exc)))
     else:
-        messages.success(request, _("Approval requested. The approvers have a task and an email."))
+        messages.success(request, _("Submitted for approval. The approvers have a task and an email."))
     return _back(quote)
 
 

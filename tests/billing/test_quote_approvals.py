@@ -446,7 +446,7 @@ def test_the_request_button_posts_and_returns_to_the_quote_with_a_message(rep, a
     client = client_for(rep)
     response = client.post(f"/billing/quotes/{quote.pk}/approval/request/", follow=True)
     assert response.status_code == 200
-    assert "Approval requested. The approvers have a task and an email." in response.content.decode()
+    assert "Submitted for approval. The approvers have a task and an email." in response.content.decode()
     quote.refresh_from_db()
     assert quote.status == QuoteStatus.PENDING_APPROVAL
     # The same form sent again: a message, not an error page, and no second request.
@@ -520,7 +520,7 @@ def test_the_approval_section_shows_reasons_decider_and_comment(rep, approver):
     quote = discounted("25")
     section = quote_approval_panel(quote=quote, user=rep)
     body = render_to_string("billing/quotes/_approval.html", {"section": section})
-    assert "Needs approval" in body and LIMIT_REASON % "25%" in body
+    assert "Needs approval" in body and LIMIT_REASON % "25%" in body and "Submit for approval" in body
     assert f'action="/billing/quotes/{quote.pk}/approval/request/"' in body
 
     quote_request_approval(quote=quote, actor=rep)
