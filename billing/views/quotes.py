@@ -160,6 +160,7 @@ def quote_detail(request, pk: int):
         "countersigners": list(quote.countersigners.order_by("full_name", "id")),
         "hosted_url": url_or_empty("billing:quote_hosted", publication.token) if publication else "",
         "schedule_url": url_or_empty("billing:quote_schedule", quote.pk),
+        "pdf_url": url_or_empty("billing:quote_pdf", quote.pk),
         "sections": quote_detail_sections(request, quote),
         "active_nav": "quotes",
         **_actions(request, quote, page.problems),

@@ -541,6 +541,7 @@ def test_a_draft_record_page_offers_the_steps_publishing_and_deleting(sales, dea
     assert "Submit for approval" not in text  # approvals are off
     assert "Edit (makes a new revision)" not in text
     assert f'href="/billing/quotes/{quote.pk}/delete/"' in html
+    assert f'href="/billing/quotes/{quote.pk}/pdf/"' in html and "Preview PDF" in text
     assert "Quote created" in text and "Not published yet." in text
     assert "€468.25" in text  # the preview: the document as it stands
 
