@@ -83,7 +83,13 @@ def _locked_signer(publication: QuotePublication, signer_id: int):
     quote, publication = publication_lock_live(publication)
     if not quote.signature_required:
         raise QuoteStateError(_("This quote needs no signature."))
-    signer = QuoteSigner.objects.select_for_update().filter(publication=publication, pk=signer_id).first()
+    # Only the signer's row: the quote's lock above is what orders signers (no joins from the model's ordering).
+    signer = (
+        QuoteSigner.objects.select_for_update(of=("self",))
+        .filter(publication=publication, pk=signer_id)
+        .order_by()
+        .first()
+    )
     if signer is None:
         raise SigningError(_("This signer is not on the quote."))
     return quote, publication, signer

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import io
 import re
+import time
 from datetime import timedelta
 
 import pypdf
@@ -19,6 +20,7 @@ from django_tenants.utils import tenant_context
 from PIL import Image
 
 from billing.models import QuoteEvent, QuotePublication, QuoteSigner, QuoteStatus
+from billing.services import quote_signing
 from billing.services.quote_publishing import quote_publish, quote_unpublish
 from billing.services.quote_records import QuoteStateError
 from billing.services.quote_signing import SigningError, quote_sign, signing_code_send, signing_code_verify
@@ -532,7 +534,19 @@ def live_media(django_db_setup, settings, tmp_path):
     }
 
 
-def test_two_signers_finishing_at_once_make_exactly_one_signed_transition(live_tenant, live_media, eager_tasks):
+def test_two_signers_finishing_at_once_make_exactly_one_signed_transition(
+    live_tenant, live_media, eager_tasks, monkeypatch
+):
+    # Each signer reads who has signed, then waits: without the quote's lock both would read "the other has not
+    # signed yet" and neither would complete the quote.
+    real_turn_check = quote_signing._turn_check
+
+    def slow_turn_check(*args):
+        result = real_turn_check(*args)
+        time.sleep(0.3)
+        return result
+
+    monkeypatch.setattr(quote_signing, "_turn_check", slow_turn_check)
     company, contacts = buyer_with_contacts(
         ("Kari", "Nordmann", "kari@fjordline.example"), ("Ola", "Berg", "ola@fjordline.example")
     )
@@ -567,3 +581,21 @@ def test_two_signers_finishing_at_once_make_exactly_one_signed_transition(live_t
     assert QuoteEvent.objects.filter(quote=quote, kind="signature_added").count() == 2
     assert OutboxEvent.objects.filter(name="quote.signed").count() == 1
     assert QuotePublication.objects.get(pk=publication.pk).signed_pdf_path
+
+
+@pytest.mark.usefixtures("media")
+def test_the_record_page_shows_each_signature_with_its_audit_record(rep):
+    quote, publication = two_buyers(actor=rep)
+    kari, _ola = signers_of(publication)
+    sign(publication, kari)
+    client = Client(HTTP_HOST="alpha.localhost")
+    client.force_login(rep)
+    body = client.get(f"/billing/quotes/{quote.pk}/").content.decode()
+    section = body[body.index('id="signatures"') :]
+    section = section[: section.index("</section>")]
+    assert "1 of 2 signed" in section
+    assert "Kari Nordmann" in section and IP in section and UA in section
+    assert publication.pdf_sha256[:17] in section
+    assert "Ola Berg" in section and "Not signed yet" in section
+    assert f'href="/billing/q/{publication.token}/"' in section
+    assert f'href="/billing/quotes/{quote.pk}/pdf/?original=1"' in section
