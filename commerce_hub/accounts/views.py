@@ -49,6 +49,12 @@ def login_view(request):
     if request.user.is_authenticated:
         return redirect("home")
     form = LoginForm(request.POST or None)
+    if request.method == "POST" and getattr(request.tenant, "email_verification_pending", False):
+        form.is_valid()
+        form.add_error(
+            None, _("Confirm your email address first: follow the link we sent when this workspace was created.")
+        )
+        return render(request, "accounts/login.html", {"form": form}, status=403)
     if request.method == "POST" and form.is_valid():
         email, ip = form.cleaned_data["email"], client_ip(request)
         # Credential stuffing: one address trying many accounts waits once its failures pass the limit.
@@ -112,6 +118,10 @@ def welcome(request, token: str):
     if user is None:
         messages.error(request, _("This sign-in link has expired. Sign in with your email and password."))
         return redirect("accounts:login")
+    if request.tenant.email_verification_pending:
+        # The link came by email: the address is the admin's, and the workspace opens.
+        type(request.tenant).objects.filter(pk=request.tenant.pk).update(email_verification_pending=False)
+        request.tenant.email_verification_pending = False
     login(request, user, backend="commerce_hub.accounts.backends.RoleBackend")
     messages.success(request, _("Welcome to Commerce Hub. Start by completing your company profile."))
     return redirect("organization:profile")
@@ -239,8 +249,9 @@ def user_invite(request):
             user_services.user_invite(
                 actor=request.user,
                 **form.cleaned_data,
-                accept_url_for=lambda token: request.build_absolute_uri(
-                    reverse("accounts:invitation_accept", args=[token])
+                # From the tenant's primary domain, never from this request's Host header.
+                accept_url_for=lambda token: tenant_url(
+                    request_tenant_domain(request), reverse("accounts:invitation_accept", args=[token])
                 ),
             )
         except ValidationError as exc:

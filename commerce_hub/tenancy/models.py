@@ -13,6 +13,8 @@ class Tenant(TenantMixin):
     is_template = models.BooleanField(default=False)
     # A spare is a ready, migrated clone of the template waiting for a signup, which renames it (see services).
     is_spare = models.BooleanField(default=False, db_index=True)
+    # Set by the public signup until the admin follows the link emailed to them: nobody signs in before that.
+    email_verification_pending = models.BooleanField(default=False)
 
     auto_create_schema = True
     auto_drop_schema = True

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, get_tenant_base_schema, quote_schema_name, schema_context
 
 from commerce_hub.accounts.services.welcome import welcome_token_make
+from commerce_hub.mail import email_queue
 from commerce_hub.site_urls import tenant_url
 from commerce_hub.tenancy.models import Domain, Tenant
 
@@ -70,6 +71,7 @@ class SignupResult:
     tenant: Tenant
     domain: str
     welcome_url: str
+    email: str = ""
 
 
 def tenant_signup(*, company_name: str, subdomain: str, admin_name: str, email: str, password: str) -> SignupResult:
@@ -87,19 +89,27 @@ def tenant_signup(*, company_name: str, subdomain: str, admin_name: str, email: 
         with transaction.atomic():
             tenant = _spare_claim(schema_name=schema_name_for(subdomain), name=company_name.strip())
             if tenant is None:
-                tenant = Tenant(schema_name=schema_name_for(subdomain), name=company_name.strip())
+                tenant = Tenant(
+                    schema_name=schema_name_for(subdomain), name=company_name.strip(), email_verification_pending=True
+                )
                 tenant.save()
             domain = Domain.objects.create(domain=domain_for(subdomain), tenant=tenant, is_primary=True)
             with schema_context(tenant.schema_name):
                 user = user_create(email=email, full_name=admin_name, password=password, role=Role.ADMIN, actor=None)
                 organization_profile_initialize(legal_name=company_name.strip())
                 token = welcome_token_make(user)
+                welcome_url = tenant_url(domain_for(subdomain), f"/welcome/{token}/")
+                # The workspace opens only through this link: it proves the address is the admin's.
+                email_queue(
+                    to=user.email,
+                    name="signup-verify",
+                    context={"name": admin_name, "company": company_name.strip(), "url": welcome_url},
+                    language=user.language,
+                )
     except IntegrityError as exc:
         raise ValidationError({"subdomain": _("“%(value)s” is already taken.") % {"value": subdomain}}) from exc
     transaction.on_commit(_spare_pool_refill, robust=True)
-    return SignupResult(
-        tenant=tenant, domain=domain.domain, welcome_url=tenant_url(domain.domain, f"/welcome/{token}/")
-    )
+    return SignupResult(tenant=tenant, domain=domain.domain, welcome_url=welcome_url, email=user.email)
 
 
 def _spare_claim(*, schema_name: str, name: str) -> Tenant | None:
@@ -116,7 +126,7 @@ def _spare_claim(*, schema_name: str, name: str) -> Tenant | None:
             f"ALTER SCHEMA {quote_schema_name(spare.schema_name)} RENAME TO {quote_schema_name(schema_name)}"
         )
     Tenant.objects.filter(pk=spare.pk).update(
-        schema_name=schema_name, name=name, is_spare=False, created_at=timezone.now()
+        schema_name=schema_name, name=name, is_spare=False, created_at=timezone.now(), email_verification_pending=True
     )
     spare.refresh_from_db()
     return spare

@@ -1,7 +1,7 @@
 from csp.decorators import csp_update
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from commerce_hub.accounts.ratelimit import ratelimit_hit, too_many_requests
@@ -34,5 +34,5 @@ def signup(request):
         except ValidationError as exc:
             form_add_errors(form, exc)
         else:
-            return redirect(result.welcome_url)
+            return render(request, "public/signup_sent.html", {"email": result.email, "domain": result.domain})
     return render(request, "public/signup.html", {"form": form}, status=400 if form.errors else 200)

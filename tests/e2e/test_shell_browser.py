@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.db import connection
+from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from commerce_hub.accounts.models import Role, User
@@ -101,6 +102,14 @@ def _signup_in_browser(page, port):
     page.get_by_label("Password").fill("nordlys-2026-x")
     page.get_by_role("button", name="Create workspace").click()
     try:
+        expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+        # The workspace opens through the link emailed to the admin.
+        from commerce_hub.events.models import OutgoingEmail
+
+        with schema_context("t_lofoten_e2e"):
+            text = OutgoingEmail.objects.get().text
+        connection.set_schema_to_public()
+        page.goto(re.search(r"(http://lofoten-e2e\.localhost:\d+/welcome/\S+/)", text).group(1))
         expect(page).to_have_url(f"http://lofoten-e2e.localhost:{port}/settings/company/")
         expect(page.get_by_text("Welcome to Commerce Hub. Start by completing your company profile.")).to_be_visible()
         expect(page.get_by_label("Legal name")).to_have_value("Lofoten Reiseliv AS")

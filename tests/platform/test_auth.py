@@ -123,7 +123,7 @@ def test_invitation_flow(admin_client, admin_user, django_capture_on_commit_call
     sent = mail.outbox[0]
     assert sent.to == ["kari@alpha.example"]
     assert sent.subject == "Anna Admin invited you to Commerce Hub"
-    token = re.search(r"http://alpha\.localhost/invitations/([\w-]+)/", sent.body).group(1)
+    token = re.search(r"http://alpha\.localhost:8000/invitations/([\w-]+)/", sent.body).group(1)
     # The token travels only in the email; the database holds its hash.
     assert token not in invitation.token_hash and len(token) >= 43
 

@@ -5,7 +5,8 @@ from django.db import connection
 
 # The salt keeps its first name so links made before it moved here still open.
 WELCOME_SALT = "commerce_hub.tenancy.welcome"
-WELCOME_MAX_AGE_SECONDS = 300
+# Emailed to confirm the address before the workspace opens: two days to find it.
+WELCOME_MAX_AGE_SECONDS = 48 * 3600
 
 
 def welcome_token_make(user) -> str:
