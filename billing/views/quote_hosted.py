@@ -29,6 +29,7 @@ from billing.quote_pdf import QuotePdfMissing, publication_pdf_bytes, quote_draf
 from billing.selectors.quote_hosted import (
     hosted_signers,
     hosted_state,
+    mask_email,
     publication_by_token,
     publication_refusal,
     quote_document_for_display,
@@ -226,7 +227,8 @@ def quote_sign_code(request, token: str, signer_id: int):
                 if claim.replay:
                     return hosted_headers(claim.replay)
                 signing.signing_code_send(publication=publication, signer_id=signer.pk)
-                messages.success(request, _("We sent a code to %(email)s.") % {"email": signer.email})
+                # The link may be forwarded: the page names the mailbox only as far as its owner recognises it.
+                messages.success(request, _("We sent a code to %(email)s.") % {"email": mask_email(signer.email)})
                 return hosted_headers(claim.done(redirect(verify_url)))
         except ValidationError as exc:
             for message in _messages_of(exc):
@@ -260,7 +262,12 @@ def quote_sign_verify(request, token: str, signer_id: int):
             else:
                 _remember_verification(request, signer)
                 return hosted_headers(redirect("billing:quote_sign", token, signer.pk))
-        context = {**_page_context(request, publication, quote), "signer": signer, "errors": errors}
+        context = {
+            **_page_context(request, publication, quote),
+            "signer": signer,
+            "masked_email": mask_email(signer.email),
+            "errors": errors,
+        }
     return _render(request, "billing/quotes/sign_code.html", context, language=language, status=422 if errors else 200)
 
 

@@ -82,6 +82,10 @@ def test_signing_through_the_page_records_the_exact_audit_fields(rep):
     base = f"/billing/q/{publication.token}/signers/{signer.pk}"
     response = buyer.post(f"{base}/code/", key())
     assert response.status_code == 302 and response["Location"] == f"{base}/verify/"
+    # Whoever holds the link sees the mailbox only as its owner recognises it.
+    verify_page = buyer.get(f"{base}/verify/").content.decode()
+    assert "We sent a code to k***@fjordline.example." in verify_page
+    assert "kari@fjordline.example" not in verify_page
     email = OutgoingEmail.objects.get(to="kari@fjordline.example", subject="Your code to sign quote Q-1001")
     code = re.search(r"\b(\d{6})\b", email.text).group(1)
     signer.refresh_from_db()
