@@ -19,14 +19,13 @@ from django.views.decorators.http import require_http_methods
 
 from billing.editor import owner_for
 from billing.forms import quotes as forms
-from billing.models import Quote, QuoteInstallment, QuoteStatus
-from billing.selectors.quote_settings import quote_settings_get
+from billing.models import Quote, QuoteInstallment
 from billing.selectors.quotes import STEP_KEYS, STEPS, quote_page
 from billing.services import line_items as line_services
 from billing.services import quotes as services
 from billing.services.quote_records import QuoteStateError, quote_status_message
 from billing.views.line_items import AdjustmentForm, editor_context
-from billing.views.quotes import EDIT, errors_to_messages, quote_get, url_or_empty
+from billing.views.quotes import EDIT, errors_to_messages, publish_actions, quote_get, url_or_empty
 from commerce_hub.access import require_perm
 from commerce_hub.forms import form_add_errors
 from commerce_hub.text import is_id
@@ -180,18 +179,9 @@ def _schedule(request, quote: Quote):
 
 def _review(request, quote: Quote):
     page = quote_page(quote)
-    return _render(
-        request,
-        quote,
-        "review",
-        {
-            "page": page,
-            "publish_url": url_or_empty("billing:quote_publish", quote.pk),
-            "approval_url": url_or_empty("billing:quote_request_approval", quote.pk)
-            if quote_settings_get().approvals_enabled and quote.status == QuoteStatus.DRAFT
-            else "",
-        },
-    )
+    actions = publish_actions(quote, editable=True)
+    blocked = bool(page.problems or actions["approval_required"])
+    return _render(request, quote, "review", {"page": page, "publish_blocked": blocked, **actions})
 
 
 @require_perm(EDIT)

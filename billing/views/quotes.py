@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.forms.quotes import NewQuoteForm
 from billing.models import Quote, QuoteStatus
 from billing.quote_sections import quote_detail_sections
-from billing.selectors.quote_settings import quote_settings_get
+from billing.selectors.quote_approvals import quote_approval_required
 from billing.selectors.quotes import STEPS, quote_page
 from billing.services import quotes as services
 from commerce_hub.access import get_for_user, require_perm
@@ -127,21 +127,32 @@ def quote_buyer_options(request):
 # --- the record page --------------------------------------------------------------------------------------------------
 
 
+def publish_actions(quote: Quote, *, editable: bool) -> dict:
+    """Publish, and Submit for approval while an approver must approve the quote as it stands (the approvals
+    feature's rule: billing.selectors.quote_approvals.quote_approval_required). Both are other features' routes."""
+    if not editable:
+        return {"publish_url": "", "approval_url": "", "approval_required": []}
+    required = quote_approval_required(quote)
+    return {
+        "publish_url": url_or_empty("billing:quote_publish", quote.pk),
+        "approval_url": url_or_empty("billing:quote_request_approval", quote.pk) if required else "",
+        "approval_required": required,
+    }
+
+
 def _actions(request, quote: Quote, problems: list[str]) -> dict:
-    """The buttons of the record page by state. Publishing, approvals and unpublishing are other features' routes:
-    a button shows once its route exists."""
+    """The buttons of the record page by state; a button of another feature shows once its route exists."""
     can_edit = request.user.has_perm(EDIT)
     editable = can_edit and quote.is_editable
     live = quote.status in (QuoteStatus.PUBLISHED, QuoteStatus.VIEWED)
-    approvals = quote.status == QuoteStatus.DRAFT and quote_settings_get().approvals_enabled
+    actions = publish_actions(quote, editable=editable)
     return {
         "can_edit": can_edit,
         "editable": editable,
-        "publish_url": url_or_empty("billing:quote_publish", quote.pk) if editable else "",
-        "approval_url": url_or_empty("billing:quote_request_approval", quote.pk) if editable and approvals else "",
+        **actions,
         "unpublish_url": url_or_empty("billing:quote_unpublish", quote.pk) if can_edit and live else "",
         "can_delete": can_edit and quote.status == QuoteStatus.DRAFT and not quote.revision,
-        "publish_blocked": bool(problems),
+        "publish_blocked": bool(problems or actions["approval_required"]),
     }
 
 

@@ -547,16 +547,34 @@ def test_a_draft_record_page_offers_the_steps_publishing_and_deleting(sales, dea
 
 
 def test_a_draft_page_says_what_blocks_publishing_and_disables_the_button(sales, deal):
-    QuoteSettings.objects.update_or_create(pk=1, defaults={"approvals_enabled": True})
     quote = quote_make(deal)
     LineItem.objects.filter(quote=quote).delete()
     response = sales.get(f"/billing/quotes/{quote.pk}/")
-    text = text_of(response)
-    assert "Before you can publish: Add at least one line item." in text
+    assert "Before you can publish: Add at least one line item." in text_of(response)
     assert '<button type="submit" disabled aria-describedby="publish-problems">Publish</button>' in (
         response.content.decode()
     )
-    assert "Submit for approval" in text
+
+
+def test_a_quote_above_the_approval_limits_is_submitted_for_approval_not_published(sales, deal):
+    seller_ready()
+    QuoteSettings.objects.update_or_create(
+        pk=1,
+        defaults={"approvals_enabled": True, "approval_total_amount": Decimal("500"), "approval_total_currency": "EUR"},
+    )
+    within = quote_make(deal)  # 468.25
+    response = sales.get(f"/billing/quotes/{within.pk}/")
+    assert "Submit for approval" not in text_of(response)
+    assert '<button type="submit">Publish</button>' in response.content.decode()
+    above = quote_make(deal)
+    Quote.objects.filter(pk=above.pk).update(title="Bigger")
+    LineItem.objects.filter(quote=above, name="Cable").update(quantity=Decimal(10))  # a total of 544.48
+    for url in (f"/billing/quotes/{above.pk}/", step_url(above, "review")):
+        response = sales.get(url)
+        html, text = response.content.decode(), text_of(response)
+        assert f'action="/billing/quotes/{above.pk}/approval/request/"' in html and "Submit for approval" in text
+        assert "Before you can publish: An approver must approve it, because:" in text
+        assert '<button type="submit" disabled aria-describedby="publish-problems">Publish</button>' in html
 
 
 def test_a_published_quote_page_shows_revisions_signers_and_the_new_revision_button(sales, deal, buyer):
