@@ -18,6 +18,7 @@ from billing.models import (
     QuoteSigner,
     QuoteStatus,
 )
+from billing.quote_documents import quote_document
 from commerce_hub.events.models import Delivery, OutgoingEmail
 from commerce_hub.events.services import delivery_run
 from crm.models import Deal, Pipeline
@@ -103,7 +104,8 @@ def quote_make(
         quote=quote,
         revision=1,
         token=secrets.token_urlsafe(32),
-        snapshot={"kind": "quote"},
+        # What publishing freezes; the PDF file itself is not needed here.
+        snapshot=quote_document(quote, issue_date=timezone.localdate(), number=number, revision=1),
         pdf_path="quotes/q-1001-1.pdf",
         pdf_sha256="0" * 64,
     )

@@ -149,6 +149,17 @@ def test_the_checkout_invoice_bills_the_quote_discount_and_the_buyer_sees_the_sa
     assert invoice.snapshot["adjustments"][0]["label"] == "Launch discount"
 
 
+def test_the_hosted_quote_page_offers_pay_and_then_says_it_was_paid(tenant_alpha):
+    quote, publication = quote_make()
+    page = buyer().get(f"/billing/q/{publication.token}/").content.decode()
+    assert f'action="{pay_url(publication)}"' in page and "Pay €1,210.00" in page
+    invoice = _pay_by_card(publication)
+    run_handlers(HANDLER)
+    page = buyer().get(f"/billing/q/{publication.token}/").content.decode()
+    assert "Paid. Thank you!" in page and f"/billing/i/{invoice.public_token}/" in page
+    assert pay_url(publication) not in page
+
+
 # --- paying once ------------------------------------------------------------------------------------------------------
 
 
@@ -392,7 +403,9 @@ def test_the_deal_company_and_contact_pages_show_the_subscriptions(tenant_alpha,
         assert f"next bill {next_bill}" in panel
 
 
-def test_the_payment_section_shows_the_schedule_its_invoices_and_the_subscriptions(tenant_alpha, admin_user):
+def test_the_payment_section_shows_the_schedule_its_invoices_and_the_subscriptions(
+    tenant_alpha, admin_user, admin_client
+):
     from billing.selectors.quote_payment import quote_payment_section
 
     quote, publication = quote_make(status=QuoteStatus.DRAFT)
@@ -421,8 +434,11 @@ def test_the_payment_section_shows_the_schedule_its_invoices_and_the_subscriptio
         ("INV-1001", "paid"),
         ("INV-1002", "open"),
     ]
-    page = render_to_string("billing/quotes/_payment.html", {"payment": section})
-    assert "Deposit" in page and "€302.50" in page and "INV-1002" in page and "Checkout invoice" in page
+    page = admin_client.get(f"/billing/quotes/{quote.pk}/").content.decode()
+    payment = page[page.index('id="quote-payment"') :]
+    payment = payment[: payment.index("</section>")]
+    assert "Deposit" in payment and "€302.50" in payment and "€907.50" in payment
+    assert "INV-1002" in payment and "Checkout invoice" in payment and "INV-1001" in payment
 
 
 def test_two_buyers_pressing_pay_at_the_same_moment_get_one_checkout_invoice(django_db_setup, live_tenant):
