@@ -430,3 +430,6 @@ def test_signers_belong_to_their_publication(rep):
     signer = QuoteSigner.objects.get(publication=second)
     response = host().post(f"/billing/q/{first.token}/signers/{signer.pk}/code/", key())
     assert response.status_code == 404
+    for absurd in ("99999999999999999999999999", "9" * 5000, "-1", "1e9"):
+        response = host().get(f"/billing/q/{first.token}/signers/{absurd}/verify/")
+        assert response.status_code == 404, absurd
