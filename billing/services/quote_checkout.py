@@ -135,7 +135,12 @@ def quote_checkout_start(*, quote: Quote, publication: QuotePublication) -> Invo
         raise QuoteStateError(problem)
     if quote.checkout_invoice_id:
         # The lock makes a second click wait for the first one's commit, and then find its invoice here.
-        return Invoice.objects.get(pk=quote.checkout_invoice_id)
+        invoice = Invoice.objects.get(pk=quote.checkout_invoice_id)
+        issued_for_older = publication.published_at and invoice.created_at < publication.published_at
+        if not (issued_for_older and invoice.status == InvoiceStatus.OPEN):
+            return invoice
+        # Issued for a revision the quote was republished from (and not paid): it bills the old content.
+        _release(quote, invoice, actor=None)
     # Installment dates that passed since publishing do not stop the buyer: those invoices are due at once.
     problems = quote_checkout_problems(quote, dates=False)
     if problems:
@@ -355,23 +360,30 @@ def quote_subscriptions_on_acceptance(*, quote: Quote) -> list[Subscription]:
 
 @transaction.atomic
 def quote_checkout_release(*, quote: Quote, actor) -> Invoice | None:
-    """Before a quote is unpublished into a new revision: its checkout invoice, issued and not paid, is voided and
+    """When a quote is unpublished into a new revision: its checkout invoice, issued and not paid, is voided and
     unlinked, so the next revision's checkout bills the new content. Refused once the buyer paid anything on it.
-    Returns the voided invoice (None when there was nothing to release)."""
-    from billing.services.invoice_payments import invoice_void
-
+    Returns the voided invoice (None when there was nothing to release). The checkout also releases an invoice
+    older than the publication the buyer pays (quote_checkout_start), so a revision never bills the old content."""
     quote = Quote.objects.select_for_update().get(pk=quote.pk)
     if not quote.checkout_invoice_id:
         return None
     invoice = Invoice.objects.get(pk=quote.checkout_invoice_id)
+    _release(quote, invoice, actor=actor)
+    return invoice
+
+
+def _release(quote: Quote, invoice: Invoice, *, actor) -> None:
+    from billing.services.invoice_payments import invoice_void
+
     if invoice.status != InvoiceStatus.OPEN:
         raise QuoteStateError(
             _("The buyer has paid invoice %(number)s for this quote; it can no longer change.")
             % {"number": invoice.number}
         )
-    invoice_void(invoice=invoice, actor=actor, reason=_("Quote %(number)s was revised.") % {"number": quote.number})
+    with override(quote.language):
+        reason = _("Quote %(number)s was revised.") % {"number": quote.number}
+    invoice_void(invoice=invoice, actor=actor, reason=reason)
     Quote.objects.filter(pk=quote.pk).update(checkout_invoice=None)
     QuoteInstallment.objects.filter(quote=quote, invoice=invoice).update(invoice=None)
     quote.checkout_invoice = None
     quote_change_record(quote, kind="checkout_released", actor=actor, invoice_id=invoice.pk)
-    return invoice

@@ -21,6 +21,7 @@ from billing.models import (
     Quote,
     QuoteEvent,
     QuoteInstallment,
+    QuotePublication,
     QuoteSettings,
     QuoteStatus,
     Subscription,
@@ -451,3 +452,23 @@ def test_two_buyers_pressing_pay_at_the_same_moment_get_one_checkout_invoice(dja
     assert {r["Location"] for r in responses} == {f"/payments/pay/{invoice.public_token}/"}
     quote.refresh_from_db()
     assert quote.checkout_invoice_id == invoice.pk
+
+
+def test_a_checkout_invoice_of_an_older_revision_is_voided_when_the_new_one_is_paid(tenant_alpha):
+    quote, old = quote_make()
+    _press_pay(old)
+    stale = _checkout_invoice(quote)
+    # The rep unpublished, raised the price and published revision 2 (the publishing feature's writes).
+    old.replaced_at = timezone.now()
+    old.save(update_fields=["replaced_at"])
+    quote.line_items.update(unit_price=Decimal("600.00"))
+    new = QuotePublication.objects.create(
+        quote=quote, revision=2, token="r2-" + "a" * 40, snapshot=old.snapshot, pdf_path="q2.pdf", pdf_sha256="1" * 64
+    )
+    Quote.objects.filter(pk=quote.pk).update(publication=new, revision=2)
+    assert _press_pay(old).status_code == 409  # the old link pays nothing
+    response = _press_pay(new)
+    fresh = _checkout_invoice(quote)
+    assert response["Location"] == f"/payments/pay/{fresh.public_token}/"
+    stale.refresh_from_db()
+    assert (stale.status, fresh.total) == (InvoiceStatus.VOID, Decimal("1452.00"))
