@@ -10,13 +10,14 @@ class BillingConfig(AppConfig):
 
     def ready(self):
         # Billing sits above the CRM: it adds its line items panel to the deal page; the CRM never imports billing.
-        from billing import demo_data, demo_invoices
+        from billing import demo_data, demo_invoices, demo_quotes
         from billing.services import invoice_emails  # noqa: F401 - registers the PDF attachment providers
         from commerce_hub import demo
         from crm.panels import register_panel
 
         demo.register_seeder("billing", demo_data.seed, order=20)
         demo.register_seeder("billing-invoices", demo_invoices.seed, order=30)
+        demo.register_seeder("billing-quotes", demo_quotes.seed, order=35)
 
         def line_items_panel(request, record):
             from billing.views.line_items import deal_panel_context

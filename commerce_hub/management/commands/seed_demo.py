@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django_tenants.utils import schema_context
+from django_tenants.utils import schema_context, tenant_context
 
 from commerce_hub import demo
 from commerce_hub.site_urls import tenant_url
@@ -40,11 +40,12 @@ class Command(BaseCommand):
         with transaction.atomic():
             if not exists:
                 self._create_tenant(subdomain)
-            with schema_context(schema):
+            # The tenant itself, not only its schema: seeders build links to the tenant's own domain.
+            with tenant_context(Tenant.objects.get(schema_name=schema)):
                 for name, seeder in demo.seeders():
                     self.stdout.write(f"  seeding {name} ...")
                     seeder(context)
-        with schema_context(schema):
+        with tenant_context(Tenant.objects.get(schema_name=schema)):
             for name, seeder in demo.seeders(after_commit=True):
                 self.stdout.write(f"  seeding {name} ...")
                 seeder(context)
