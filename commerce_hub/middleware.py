@@ -81,6 +81,8 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         content_type = response.get("Content-Type", "").split(";")[0].strip().lower()
+        if "no-store" in response.get("Cache-Control", ""):
+            return response  # already says it (hosted pages set exactly "no-store")
         if (user is not None and user.is_authenticated) or content_type in self.DOWNLOAD_TYPES:
             patch_cache_control(response, no_store=True, private=True)
             response.headers.pop("Expires", None)

@@ -235,3 +235,13 @@ def test_check_deploy_passes_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_csv_exports_and_pdfs_are_not_stored(admin_client):
+    from crm.models import Company
+
+    Company.objects.create(name="Noordzee Visserij B.V.")
+    response = admin_client.get("/crm/companies/export.csv")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "no-store" in response["Cache-Control"]
