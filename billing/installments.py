@@ -26,7 +26,7 @@ from fractions import Fraction
 from babel.numbers import get_currency_precision
 from django.utils.translation import gettext as _
 
-from billing.pricing import round_money
+from billing.pricing import DocumentSummary, VatGroup, round_money
 from commerce_hub.money import money_format
 
 # Percentages of the total keep this many decimals (QuoteInstallment.percent).
@@ -42,6 +42,21 @@ class Column:
 
     weight: Decimal  # this part of the quote's total, VAT included
     rate: Decimal  # the VAT percentage the engine charges on the line's net
+
+
+def summary_columns(summary: DocumentSummary) -> list[tuple[Column, VatGroup | None]]:
+    """The parts of a document's total that an installment invoice bills on lines of their own, largest first: each
+    VAT group's base and VAT (with its group), and what lies outside VAT (one-time fees and taxes; no group). The one
+    split that the quote's printed schedule and its installment invoices both use."""
+    columns: list[tuple[Column, VatGroup | None]] = [
+        (Column(weight=group.base + group.vat, rate=Decimal(0) if group.reverse_charge else Decimal(group.rate)), group)
+        for group in summary.vat_groups
+        if group.base + group.vat > 0
+    ]
+    outside = summary.one_time_fee_total + summary.one_time_tax_total
+    if outside > 0:
+        columns.append((Column(weight=outside, rate=Decimal(0)), None))
+    return sorted(columns, key=lambda pair: -pair[0].weight)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal
 from pathlib import PurePosixPath
 
 from django.core.files.base import ContentFile
@@ -140,23 +139,6 @@ def _recurring(lines: list[LineItem], rows: list[dict]) -> list[dict]:
     ]
 
 
-def _schedule_columns(summary: pricing.DocumentSummary) -> list[installments.Column]:
-    """The parts of the total an installment invoice bills on lines of their own: each VAT group's base and VAT,
-    and what lies outside VAT (one-time fees and taxes), largest first; the split the checkout invoices with
-    (billing.services.quote_schedule.invoice_columns)."""
-    columns = [
-        installments.Column(
-            weight=group.base + group.vat, rate=Decimal(0) if group.reverse_charge else Decimal(group.rate)
-        )
-        for group in summary.vat_groups
-        if group.base + group.vat > 0
-    ]
-    outside = summary.one_time_fee_total + summary.one_time_tax_total
-    if outside > 0:
-        columns.append(installments.Column(weight=outside, rate=Decimal(0)))
-    return sorted(columns, key=lambda column: -column.weight)
-
-
 def quote_schedule_rows(quote: Quote, summary: pricing.DocumentSummary) -> tuple[list[dict], list[str]]:
     """The payment schedule as the document prints it, each installment with its amount (billing.installments: the
     amounts add up to the total exactly), and what is wrong with it when it no longer fits the quote."""
@@ -165,7 +147,9 @@ def quote_schedule_rows(quote: Quote, summary: pricing.DocumentSummary) -> tuple
         return [], []
     rows = [installments.Row(percent=inst.percent, amount=inst.amount) for inst in stored]
     try:
-        amounts = installments.schedule_amounts(summary.total, rows, _schedule_columns(summary), quote.currency)
+        amounts = installments.schedule_amounts(
+            summary.total, rows, [column for column, _group in installments.summary_columns(summary)], quote.currency
+        )
         problems = []
     except installments.ScheduleError as exc:
         amounts = [inst.amount for inst in stored]

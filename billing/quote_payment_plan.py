@@ -88,19 +88,14 @@ def quote_pricing(quote: Quote) -> QuotePricing:
 
 def invoice_columns(priced: QuotePricing) -> list[InvoiceColumn]:
     """The quote's total as the parts an installment invoice bills on lines of their own, largest first."""
-    summary = priced.summary
-    columns = []
-    for group in summary.vat_groups:
-        weight = group.base + group.vat
-        if weight <= 0:
-            continue
-        tax_rate = priced.lines[group.line_indexes[0]].tax_rate
-        rate = Decimal(0) if group.reverse_charge else group.rate
-        columns.append(InvoiceColumn(installments.Column(weight=weight, rate=rate), tax_rate, group.label))
-    outside = summary.one_time_fee_total + summary.one_time_tax_total
-    if outside > 0:
-        columns.append(InvoiceColumn(installments.Column(weight=outside, rate=Decimal(0)), None, ""))
-    return sorted(columns, key=lambda c: -c.column.weight)
+    return [
+        InvoiceColumn(
+            column,
+            priced.lines[group.line_indexes[0]].tax_rate if group else None,
+            group.label if group else "",
+        )
+        for column, group in installments.summary_columns(priced.summary)
+    ]
 
 
 def schedule_line_problems(lines: list[LineItem], *, today: date | None = None) -> list[str]:

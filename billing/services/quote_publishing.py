@@ -33,7 +33,9 @@ from billing.models import (
     SignerRole,
 )
 from billing.quote_documents import quote_document, quote_lines, quote_schedule_rows, quote_signer_rows, quote_summary
+from billing.quote_payment_plan import quote_checkout_problems, schedule_line_problems
 from billing.quote_pdf import pdf_store, publication_pdf_name, quote_document_pdf, sha256_hex
+from billing.selectors.quote_approvals import quote_approval_required
 from billing.selectors.quote_hosted import (
     BUYER_ACTIONABLE,
     publication_refusal,
@@ -41,6 +43,7 @@ from billing.selectors.quote_hosted import (
     tenant_today,
 )
 from billing.services.numbering import number_take
+from billing.services.quote_checkout import quote_checkout_release
 from billing.services.quote_notices import quote_link_emails_queue, quote_owner_notice_queue, sign_request_queue
 from billing.services.quote_records import (
     QuoteStateError,
@@ -73,10 +76,6 @@ NAME_MAX = 200
 
 def quote_approval_reasons(quote: Quote) -> list[str]:
     """Why the quote needs an approver's approval before it is published (empty: it needs none)."""
-    try:
-        from billing.services.quote_approvals import quote_approval_required
-    except ImportError:  # the approvals feature is not installed: nothing needs approval
-        return []
     return list(quote_approval_required(quote))
 
 
@@ -97,13 +96,7 @@ def quote_schedule_problems(quote: Quote, lines, summary) -> list[str]:
     lines, later billing starts, a total the installments no longer add up to)."""
     if not QuoteInstallment.objects.filter(quote=quote).exists():
         return []
-    problems = []
-    try:
-        from billing.services.quote_schedule import schedule_line_problems
-    except ImportError:  # the schedule feature is not installed
-        pass
-    else:
-        problems += schedule_line_problems(lines, today=tenant_today())
+    problems = schedule_line_problems(lines, today=tenant_today())
     _rows, split_problems = quote_schedule_rows(quote, summary)
     return problems + split_problems
 
@@ -131,6 +124,8 @@ def quote_publish(*, quote: Quote, actor, notify: bool = True) -> QuotePublicati
     except pricing.PricingError as exc:
         raise ValidationError(_("Some line items cannot be priced: %(reason)s") % {"reason": exc}) from exc
     schedule_problems = quote_schedule_problems(quote, lines, summary)
+    # What the buyer's checkout must be able to bill (a line due at checkout, installment dates still ahead).
+    schedule_problems += [p for p in quote_checkout_problems(quote, today=tenant_today()) if p not in schedule_problems]
     if schedule_problems:
         raise ValidationError(schedule_problems)
     today = tenant_today()
@@ -212,6 +207,8 @@ def quote_unpublish(*, quote: Quote, actor) -> Quote:
     now = timezone.now()
     if quote.publication_id:
         QuotePublication.objects.filter(pk=quote.publication_id, replaced_at__isnull=True).update(replaced_at=now)
+    # An unpaid checkout invoice billed the old content: void it, so the new revision's checkout bills the new one.
+    quote_checkout_release(quote=quote, actor=actor)
     return quote_transition(
         quote,
         to=QuoteStatus.DRAFT,

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
@@ -33,6 +34,7 @@ from billing.quote_payment_plan import quote_checkout_problems
 from billing.selectors.receivables import invoice_figures
 from billing.services.invoice_payments import invoice_record_payment
 from billing.services.quote_checkout import quote_checkout_release, quote_subscriptions_on_acceptance
+from billing.services.quote_publishing import quote_publish, quote_unpublish
 from billing.services.quote_schedule import InstallmentInput, quote_schedule_set
 from commerce_hub.accounts.models import Role
 from commerce_hub.events.models import OutboxEvent
@@ -369,6 +371,9 @@ def test_a_quote_without_payment_starts_its_subscriptions_when_signed(tenant_alp
 def test_publishing_needs_a_line_due_at_checkout_when_others_start_later(tenant_alpha):
     quote, _publication = quote_make(lines=(SUPPORT_LATER,), status=QuoteStatus.DRAFT)
     assert quote_checkout_problems(quote) == ["At least one line must be due at checkout when others start later."]
+    with pytest.raises(ValidationError) as refused:
+        quote_publish(quote=quote, actor=None, notify=False)
+    assert "At least one line must be due at checkout when others start later." in refused.value.messages
     Quote.objects.filter(pk=quote.pk).update(payment_enabled=False)
     quote.refresh_from_db()
     assert quote_checkout_problems(quote) == []
@@ -378,10 +383,11 @@ def test_revising_a_quote_voids_its_unpaid_checkout_invoice(tenant_alpha, admin_
     quote, publication = quote_make()
     _press_pay(publication)
     invoice = _checkout_invoice(quote)
-    assert quote_checkout_release(quote=quote, actor=admin_user) == invoice
+    quote_unpublish(quote=quote, actor=admin_user)  # the rep edits the quote: a new revision to come
     invoice.refresh_from_db()
     quote.refresh_from_db()
-    assert (invoice.status, quote.checkout_invoice_id) == (InvoiceStatus.VOID, None)
+    assert (invoice.status, quote.checkout_invoice_id, quote.status) == (InvoiceStatus.VOID, None, QuoteStatus.DRAFT)
+    assert quote_checkout_release(quote=quote, actor=admin_user) is None  # nothing left to release
 
 
 # --- what the rep sees ------------------------------------------------------------------------------------------------
