@@ -245,3 +245,36 @@ def test_csv_exports_and_pdfs_are_not_stored(admin_client):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "no-store" in response["Cache-Control"]
+
+
+def test_a_session_past_its_absolute_lifetime_is_signed_out_even_when_active(client_alpha, member):
+    from commerce_hub.accounts.sessions import AUTH_AT
+
+    _login(client_alpha)
+    session = client_alpha.session
+    session[AUTH_AT] = int(time.time()) - settings.SESSION_ABSOLUTE_SECONDS - 1
+    session.save()
+    response = client_alpha.get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert client_alpha.get("/").status_code == 302
+
+
+def test_turning_two_factor_off_needs_a_valid_code(client_alpha, member):
+    device = TOTPDevice.objects.create(user=member, name="authenticator", confirmed=False)
+    two_factor.totp_confirm(user=member, device=device, token=_code(device))
+    client_alpha.force_login(member)
+    client_alpha.post("/account/two-factor/disable/", {"token": "000000"})
+    assert two_factor.user_has_two_factor(member)
+
+
+def test_only_admins_change_the_security_policy(client_alpha, member):
+    client_alpha.force_login(member)  # finance
+    response = client_alpha.post("/settings/security/", {"idle_timeout_minutes": "5"})
+    assert response.status_code == 403
+    assert not SecurityPolicy.objects.filter(idle_timeout_minutes=5).exists()
+
+
+def test_security_policy_refuses_absurd_timeouts(admin_client):
+    response = admin_client.post("/settings/security/", {"idle_timeout_minutes": "9" * 50})
+    assert response.status_code == 400
+    assert not SecurityPolicy.objects.exclude(idle_timeout_minutes=720).exists()
