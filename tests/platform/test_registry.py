@@ -281,6 +281,7 @@ def test_the_settings_pages_show_the_tabs_each_app_registered(tenant_alpha):
         ("Invoices", "/billing/invoices/settings/"),
         ("Payments", "/payments/settings/"),
         ("Users", "/settings/users/"),
+        ("Security", "/settings/security/"),
         ("Audit log", "/settings/audit/"),
         ("Event deliveries", "/settings/events/"),
     ]
