@@ -8,11 +8,10 @@ published snapshot).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 
 from django.db.models import Prefetch, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -20,7 +19,6 @@ from billing import pricing
 from billing.models import (
     Invoice,
     LineItem,
-    PaymentMethod,
     Quote,
     QuoteEvent,
     QuoteInstallment,
@@ -29,8 +27,8 @@ from billing.models import (
     QuoteStatus,
     Subscription,
 )
-from billing.models.choices import Frequency
 from billing.quote_documents import quote_document, quote_lines
+from billing.selectors.quote_hosted import quote_document_for_display
 from commerce_hub.organization.selectors import organization_profile_get
 
 _L = gettext_lazy
@@ -105,24 +103,10 @@ def quote_event_label(event: QuoteEvent) -> str:
 # --- the document -----------------------------------------------------------------------------------------------------
 
 
-def document_for_display(document: dict) -> dict:
-    """The stored document (strings) with its dates as dates and its payment methods in words, for the page."""
-    shown = dict(document)
-    for key in ("issue_date", "expires_on"):
-        if isinstance(shown.get(key), str):
-            shown[key] = date.fromisoformat(shown[key])
-    methods = dict(PaymentMethod.choices)
-    shown["payment_method_labels"] = [str(methods.get(m, m)) for m in document.get("payment_methods", [])]
-    frequencies = dict(Frequency.choices)
-    shown["lines"] = [
-        {**line, "frequency_label": str(frequencies.get(line.get("frequency"), ""))}
-        for line in document.get("lines", [])
-    ]
-    shown["installments"] = [
-        {**row, "due_date": date.fromisoformat(row["due_date"]) if row.get("due_date") else None}
-        for row in document.get("installments", [])
-    ]
-    return shown
+def _displayed(document: dict, language: str) -> dict:
+    """The document as its buyer reads it: in the quote's language, whoever looks at it."""
+    with translation.override(language):
+        return quote_document_for_display(document)
 
 
 def quote_publish_problems(quote: Quote, *, document: dict | None = None, lines: list[LineItem] | None = None):
@@ -224,7 +208,7 @@ def quote_page(quote: Quote) -> QuotePage:
         invoices=invoices,
         subscriptions=subscriptions,
         installments=installments,
-        document=document_for_display(document) if document else None,
+        document=_displayed(document, quote.language) if document else None,
         document_problem=problem,
         problems=quote_publish_problems(quote, lines=lines) if quote.is_editable else [],
         is_snapshot=is_snapshot,

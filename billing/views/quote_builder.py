@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _L
 from django.views.decorators.http import require_http_methods
@@ -25,7 +26,7 @@ from billing.services import line_items as line_services
 from billing.services import quotes as services
 from billing.services.quote_records import QuoteStateError, quote_status_message
 from billing.views.line_items import AdjustmentForm, editor_context
-from billing.views.quotes import EDIT, errors_to_messages, publish_actions, quote_get, url_or_empty
+from billing.views.quotes import EDIT, errors_to_messages, publish_actions, quote_get
 from commerce_hub.access import require_perm
 from commerce_hub.forms import form_add_errors
 from commerce_hub.text import is_id
@@ -173,7 +174,7 @@ def _schedule(request, quote: Quote):
         request,
         quote,
         "schedule",
-        {"installments": installments, "schedule_url": url_or_empty("billing:quote_schedule", quote.pk)},
+        {"installments": installments, "schedule_url": reverse("billing:quote_schedule", args=[quote.pk])},
     )
 
 

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -38,14 +38,6 @@ def quote_get(request, pk: int, perm: str = VIEW) -> Quote:
     return get_for_user(
         request.user, Quote.objects.select_related("company", "deal", "owner", "template", "publication"), perm, pk=pk
     )
-
-
-def url_or_empty(name: str, *args) -> str:
-    """The URL of a route another quote feature provides, or "" while it does not exist (its button stays away)."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
 
 
 def errors_to_messages(request, exc: ValidationError) -> None:
@@ -134,8 +126,8 @@ def publish_actions(quote: Quote, *, editable: bool) -> dict:
         return {"publish_url": "", "approval_url": "", "approval_required": []}
     required = quote_approval_required(quote)
     return {
-        "publish_url": url_or_empty("billing:quote_publish", quote.pk),
-        "approval_url": url_or_empty("billing:quote_request_approval", quote.pk) if required else "",
+        "publish_url": reverse("billing:quote_publish", args=[quote.pk]),
+        "approval_url": reverse("billing:quote_request_approval", args=[quote.pk]) if required else "",
         "approval_required": required,
     }
 
@@ -150,7 +142,7 @@ def _actions(request, quote: Quote, problems: list[str]) -> dict:
         "can_edit": can_edit,
         "editable": editable,
         **actions,
-        "unpublish_url": url_or_empty("billing:quote_unpublish", quote.pk) if can_edit and live else "",
+        "unpublish_url": reverse("billing:quote_unpublish", args=[quote.pk]) if can_edit and live else "",
         "can_delete": can_edit and quote.status == QuoteStatus.DRAFT and not quote.revision,
         "publish_blocked": bool(problems or actions["approval_required"]),
     }
@@ -169,15 +161,15 @@ def quote_detail(request, pk: int):
         "steps": STEPS,
         "contacts": list(quote.contacts.order_by("last_name", "first_name", "id")),
         "countersigners": list(quote.countersigners.order_by("full_name", "id")),
-        "hosted_url": url_or_empty("billing:quote_hosted", publication.token) if publication else "",
-        "schedule_url": url_or_empty("billing:quote_schedule", quote.pk),
-        "pdf_url": url_or_empty("billing:quote_pdf", quote.pk),
+        "hosted_url": reverse("billing:quote_hosted", args=[publication.token]) if publication else "",
+        "schedule_url": reverse("billing:quote_schedule", args=[quote.pk]),
+        "pdf_url": reverse("billing:quote_pdf", args=[quote.pk]),
         "sections": quote_detail_sections(request, quote),
         "active_nav": "quotes",
         **_actions(request, quote, page.problems),
     }
     for item in page.publications:
-        item.hosted_url = url_or_empty("billing:quote_hosted", item.token)
+        item.hosted_url = reverse("billing:quote_hosted", args=[item.token])
     return render(request, "billing/quotes/detail.html", context)
 
 

@@ -483,7 +483,8 @@ def test_the_review_lists_what_blocks_publishing(sales, deal):
     response = sales.get(step_url(quote, "review"))
     text = text_of(response)
     assert "Nothing stands in the way of publishing this quote." in text
-    assert "Scanner" in text and "468,25" not in text and "€468.25" in text
+    # The preview reads as the buyer will read it: in the quote's language (Norwegian here), whoever reviews it.
+    assert "Scanner" in text and "Totalt 468,25 €" in text and "€468.25" not in text
     quote.contacts.clear()
     Quote.objects.filter(pk=quote.pk).update(expires_on=timezone.localdate() - timedelta(days=1), company=None)
     LineItem.objects.filter(quote=quote).delete()
@@ -619,8 +620,8 @@ def test_a_published_quote_page_shows_revisions_signers_and_the_new_revision_but
     assert "Build the quote" not in text and "Delete draft" not in text and "/publish/" not in html
     assert "Revision 2" in text and "Revision 1" in text and "current" in text and "replaced" in text
     assert f'href="/billing/q/{current.token}/"' in html and f'href="/billing/q/{old.token}/"' in html
-    assert "Kari Nordmann kari@fjordline.example Buyer Signed" in text
-    assert "Cora cora@alpha.example Countersigner Not signed yet" in text
+    assert "Kari Nordmann Buyer kari@fjordline.example Signed" in text  # the signatures section
+    assert "Cora Countersigner cora@alpha.example Not signed yet" in text
     assert "Published" in text  # the timeline
 
 
