@@ -133,4 +133,8 @@ class HostedTokenGuardMiddleware:
         response = self.get_response(request)
         if response.status_code in (404, 410):
             ratelimit_hit(name="hosted_token", keys=[ip])
+        if request.path_info.startswith(tuple(getattr(settings, "CSP_FORM_ACTION_HTTPS_PREFIXES", ()))):
+            # A checkout form's answer may redirect to the payment processor or the buyer's bank (3-D Secure,
+            # iDEAL through Stripe), which form-action 'self' would stop: these pages allow any https target.
+            response._csp_update = {**(getattr(response, "_csp_update", None) or {}), "form-action": ["https:"]}
         return response

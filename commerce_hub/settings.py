@@ -212,6 +212,8 @@ SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 HOSTED_TOKEN_PATH_PREFIXES = ["/billing/i/", "/billing/q/", "/payments/pay/"]
 # A signup form sent back sooner than this after it was shown is refused (people take longer; bots do not).
 SIGNUP_MIN_FILL_SECONDS = int(os.environ.get("SIGNUP_MIN_FILL_SECONDS", 2))
+# Checkout pages whose form may be answered with a redirect to a processor or bank (form-action allows https: there).
+CSP_FORM_ACTION_HTTPS_PREFIXES = ["/payments/pay/", "/billing/q/"]
 # Rate-limit counters carry this in their keys (the test suite sets one per test).
 RATE_LIMIT_NAMESPACE = ""
 

@@ -278,3 +278,15 @@ def test_security_policy_refuses_absurd_timeouts(admin_client):
     response = admin_client.post("/settings/security/", {"idle_timeout_minutes": "9" * 50})
     assert response.status_code == 400
     assert not SecurityPolicy.objects.exclude(idle_timeout_minutes=720).exists()
+
+
+def test_checkout_pages_may_send_their_form_on_to_a_processor_others_may_not(client_alpha):
+    from tests.payments.paying import open_invoice
+
+    invoice = open_invoice()
+    checkout = client_alpha.get(f"/payments/pay/{invoice.public_token}/")
+    assert checkout.status_code == 200
+    assert "form-action 'self' https:" in checkout["Content-Security-Policy"]
+    login = client_alpha.get("/login/")
+    assert "form-action 'self';" in login["Content-Security-Policy"] + ";"
+    assert "https:" not in login["Content-Security-Policy"].split("form-action")[1].split(";")[0]
