@@ -27,6 +27,8 @@ from billing import editor, events, pricing
 from billing.documents import invoice_settings_get
 from billing.models import (
     DocumentAdjustment,
+    Invoice,
+    InvoiceStatus,
     LineItem,
     PaymentMethod,
     Quote,
@@ -35,7 +37,7 @@ from billing.models import (
     SigningOrder,
 )
 from billing.selectors.quote_settings import quote_settings_get
-from billing.services.invoices import ADJUSTMENT_COPY_FIELDS, LINE_COPY_FIELDS
+from billing.services.invoices import ADJUSTMENT_COPY_FIELDS, LINE_COPY_FIELDS, invoice_create
 from billing.services.quote_records import QuoteStateError, quote_change_record, quote_status_message
 from commerce_hub.accounts.models import User
 from commerce_hub.accounts.services.audit import audit_record
@@ -444,3 +446,50 @@ def quote_delete(*, quote: Quote, actor) -> None:
         raise QuoteStateError(
             _("Quote %(number)s has invoices or subscriptions made from it, so it is kept.") % {"number": locked}
         ) from exc
+
+
+# --- converting -------------------------------------------------------------------------------------------------------
+
+# A quote the buyer has seen can be invoiced: signed or accepted, or still open (agreed outside the page). A paid
+# quote was invoiced by its checkout; a declined or expired one was not agreed.
+CONVERTIBLE = (QuoteStatus.PUBLISHED, QuoteStatus.VIEWED, QuoteStatus.SIGNED, QuoteStatus.ACCEPTED)
+
+
+@transaction.atomic
+def quote_convert_to_invoice(*, quote: Quote, actor) -> Invoice:
+    """A draft invoice with copies of the quote's buyer, lines, one-time adjustments and terms, in its currency and
+    language, linked to it (Invoice.source_quote). Once: while an invoice made this way is not void, converting
+    again is refused with its number, so a double click or a second colleague never bills the quote twice."""
+    locked = Quote.objects.select_for_update(of=("self",)).select_related("deal", "company").get(pk=quote.pk)
+    if locked.status not in CONVERTIBLE:
+        if locked.status == QuoteStatus.PAID:
+            raise QuoteStateError(_("Quote %(number)s was invoiced when it was paid.") % {"number": locked})
+        raise QuoteStateError(quote_status_message(locked))
+    existing = (
+        Invoice.objects.filter(source_quote=locked, checkout_for_quote__isnull=True, quote_installment__isnull=True)
+        .exclude(status=InvoiceStatus.VOID)
+        .order_by("id")
+        .first()
+    )
+    if existing is not None:
+        raise QuoteStateError(
+            _("Quote %(number)s was already converted to invoice %(invoice)s.")
+            % {"number": locked, "invoice": existing.number or _("draft %(id)s") % {"id": existing.pk}}
+        )
+    lines, adjustments = _rows(quote=locked)
+    invoice = invoice_create(
+        actor=actor,
+        company=locked.company,
+        contacts=list(locked.contacts.order_by("last_name", "first_name", "id")),
+        deal=locked.deal,
+        currency=locked.currency,
+        language=locked.language,
+        lines=lines,
+        adjustments=adjustments,
+        source_quote=locked,
+    )
+    invoice.payment_methods = list(locked.payment_methods) or invoice.payment_methods
+    invoice.comments = "\n\n".join(text for text in (locked.comments.strip(), locked.terms.strip()) if text)
+    invoice.save(update_fields=["payment_methods", "comments"])
+    quote_change_record(locked, kind="converted", actor=actor, event=events.QUOTE_CONVERTED, invoice_id=invoice.pk)
+    return invoice

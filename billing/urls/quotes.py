@@ -15,5 +15,6 @@ urlpatterns = [
     path("quotes/from-deal/<int:deal_pk>/", views.quote_create_from_deal, name="quote_create_from_deal"),
     path("quotes/<int:pk>/", views.quote_detail, name="quote_detail"),
     path("quotes/<int:pk>/delete/", views.quote_delete, name="quote_delete"),
+    path("quotes/<int:pk>/convert/", views.quote_convert, name="quote_convert"),
     path("quotes/<int:pk>/build/<slug:step>/", builder.quote_step, name="quote_step"),
 ]

@@ -144,6 +144,9 @@ def _actions(request, quote: Quote, problems: list[str]) -> dict:
         **actions,
         "unpublish_url": reverse("billing:quote_unpublish", args=[quote.pk]) if can_edit and live else "",
         "can_delete": can_edit and quote.status == QuoteStatus.DRAFT and not quote.revision,
+        "can_convert": can_edit
+        and request.user.has_perm("accounts.create_invoices")
+        and quote.status in services.CONVERTIBLE,
         "publish_blocked": bool(problems or actions["approval_required"]),
     }
 
@@ -171,6 +174,23 @@ def quote_detail(request, pk: int):
     for item in page.publications:
         item.hosted_url = reverse("billing:quote_hosted", args=[item.token])
     return render(request, "billing/quotes/detail.html", context)
+
+
+@require_perm(EDIT, "accounts.create_invoices")
+@require_POST
+def quote_convert(request, pk: int):
+    """A draft invoice from the quote; the form carries an idempotency key, so a double click makes one."""
+    quote = quote_get(request, pk, EDIT)
+    try:
+        with idempotent(request, scope="quote.convert", target=quote) as claim:
+            if claim.replay:
+                return claim.replay
+            invoice = services.quote_convert_to_invoice(quote=quote, actor=request.user)
+            messages.success(request, _("Draft invoice made from quote %(number)s.") % {"number": quote})
+            return claim.done(redirect("billing:invoice_detail", invoice.pk))
+    except ValidationError as exc:
+        errors_to_messages(request, exc)
+        return redirect("billing:quote_detail", quote.pk)
 
 
 @require_perm(EDIT)
