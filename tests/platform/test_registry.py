@@ -50,6 +50,7 @@ EXPECTED_GRANTS = {
         "export_data",
         "manage_products",
         "edit_quotes",
+        "approve_quotes",  # added with quote approvals: admins approve by default
         "create_invoices",
         "edit_invoices",
         "create_custom_line_items",
@@ -279,6 +280,7 @@ def test_the_settings_pages_show_the_tabs_each_app_registered(tenant_alpha):
         ("Exchange rates", "/billing/settings/exchange-rates/"),
         ("Tax rates", "/billing/settings/tax-rates/"),
         ("Invoices", "/billing/invoices/settings/"),
+        ("Quotes", "/billing/quotes/settings/"),
         ("Payments", "/payments/settings/"),
         ("Users", "/settings/users/"),
         ("Security", "/settings/security/"),
