@@ -12,31 +12,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.sessions.models import Session
-from django.core.cache import cache
 from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from commerce_hub.accounts.policy import security_policy, security_policy_forget  # noqa: F401 - re-exported
+
 AUTH_AT = "_ch_auth_at"
 SEEN_AT = "_ch_seen_at"
 _SEEN_RESOLUTION_SECONDS = 60
-_POLICY_CACHE_KEY = "accounts:security-policy"
-
-
-def security_policy():
-    """The tenant's policy, created on first read, cached per tenant (the cache's key function adds the schema)."""
-    from commerce_hub.accounts.models import SecurityPolicy
-
-    policy = cache.get(_POLICY_CACHE_KEY)
-    if policy is None:
-        policy, _created = SecurityPolicy.objects.get_or_create(pk=1)
-        cache.set(_POLICY_CACHE_KEY, policy, timeout=300)
-    return policy
-
-
-def security_policy_forget() -> None:
-    cache.delete(_POLICY_CACHE_KEY)
 
 
 def session_stamp_login(request, user) -> None:

@@ -26,7 +26,7 @@ def user_has_two_factor(user) -> bool:
 
 
 def two_factor_required_for(user) -> bool:
-    from commerce_hub.accounts.sessions import security_policy
+    from commerce_hub.accounts.policy import security_policy
 
     return (
         user.is_authenticated
