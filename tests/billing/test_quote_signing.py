@@ -9,6 +9,7 @@ import io
 import re
 import time
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pypdf
 import pytest
@@ -603,3 +604,54 @@ def test_the_record_page_shows_each_signature_with_its_audit_record(rep):
     assert "Ola Berg" in section and "Not signed yet" in section
     assert f'href="/billing/q/{publication.token}/"' in section
     assert f'href="/billing/quotes/{quote.pk}/pdf/?original=1"' in section
+
+
+class _LabelledCells(HTMLParser):
+    """What each <td data-label> holds directly: its child elements' tags, and any bare text beside them."""
+
+    VOID = {"br", "img", "input", "hr", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.cells: list[dict] = []
+        self._depth = None  # elements open inside the current labelled cell; None outside one
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "td" and "data-label" in dict(attrs):
+            self.cells.append({"label": dict(attrs)["data-label"], "children": [], "text": ""})
+            self._depth = 0
+        elif self.cells and self._depth is not None:
+            if self._depth == 0:
+                self.cells[-1]["children"].append(tag)
+            if tag not in self.VOID:
+                self._depth += 1
+
+    def handle_endtag(self, tag):
+        if self._depth is None:
+            return
+        if tag == "td" and self._depth == 0:
+            self._depth = None
+        elif tag not in self.VOID:
+            self._depth -= 1
+
+    def handle_data(self, data):
+        if self.cells and self._depth == 0:
+            self.cells[-1]["text"] += data.strip()
+
+
+@pytest.mark.usefixtures("media")
+def test_each_cell_of_the_signatures_table_is_one_value_beside_its_label_on_a_phone(rep):
+    """On a phone each row is a card of label and value pairs (a flex row: the label, then the cell's content). A
+    cell whose name, badge, line break and email were separate children laid them out side by side, squashing the
+    badge and cutting the email off at the card's edge; each cell holds one element."""
+    quote, publication = two_buyers(actor=rep)
+    kari, _ola = signers_of(publication)
+    sign(publication, kari)
+    client = Client(HTTP_HOST="alpha.localhost")
+    client.force_login(rep)
+    body = client.get(f"/billing/quotes/{quote.pk}/").content.decode()
+    section = body[body.index('id="signatures"') :]
+    parser = _LabelledCells()
+    parser.feed(section[: section.index("</section>")])
+    assert [cell["label"] for cell in parser.cells] == ["Signer", "State", "Audit record"] * 2
+    assert [(cell["children"], cell["text"]) for cell in parser.cells] == [(["span"], "")] * 6
