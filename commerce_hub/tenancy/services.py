@@ -74,7 +74,9 @@ class SignupResult:
     email: str = ""
 
 
-def tenant_signup(*, company_name: str, subdomain: str, admin_name: str, email: str, password: str) -> SignupResult:
+def tenant_signup(
+    *, company_name: str, subdomain: str, admin_name: str, email: str, password: str, verify_email: bool = False
+) -> SignupResult:
     """Provision a tenant by cloning the template schema, then create its first admin, all in one transaction.
 
     Two signups racing for one subdomain both pass validation; the unique schema name and domain let exactly one
@@ -87,10 +89,14 @@ def tenant_signup(*, company_name: str, subdomain: str, admin_name: str, email: 
     subdomain = subdomain_validate(subdomain)
     try:
         with transaction.atomic():
-            tenant = _spare_claim(schema_name=schema_name_for(subdomain), name=company_name.strip())
+            tenant = _spare_claim(
+                schema_name=schema_name_for(subdomain), name=company_name.strip(), pending=verify_email
+            )
             if tenant is None:
                 tenant = Tenant(
-                    schema_name=schema_name_for(subdomain), name=company_name.strip(), email_verification_pending=True
+                    schema_name=schema_name_for(subdomain),
+                    name=company_name.strip(),
+                    email_verification_pending=verify_email,
                 )
                 tenant.save()
             domain = Domain.objects.create(domain=domain_for(subdomain), tenant=tenant, is_primary=True)
@@ -99,20 +105,22 @@ def tenant_signup(*, company_name: str, subdomain: str, admin_name: str, email: 
                 organization_profile_initialize(legal_name=company_name.strip())
                 token = welcome_token_make(user)
                 welcome_url = tenant_url(domain_for(subdomain), f"/welcome/{token}/")
-                # The workspace opens only through this link: it proves the address is the admin's.
-                email_queue(
-                    to=user.email,
-                    name="signup-verify",
-                    context={"name": admin_name, "company": company_name.strip(), "url": welcome_url},
-                    language=user.language,
-                )
+                # The public signup opens the workspace only through this emailed link: it proves the address is
+                # the admin's. (The demo seeder and benchmarks provision without it.)
+                if verify_email:
+                    email_queue(
+                        to=user.email,
+                        name="signup-verify",
+                        context={"name": admin_name, "company": company_name.strip(), "url": welcome_url},
+                        language=user.language,
+                    )
     except IntegrityError as exc:
         raise ValidationError({"subdomain": _("“%(value)s” is already taken.") % {"value": subdomain}}) from exc
     transaction.on_commit(_spare_pool_refill, robust=True)
     return SignupResult(tenant=tenant, domain=domain.domain, welcome_url=welcome_url, email=user.email)
 
 
-def _spare_claim(*, schema_name: str, name: str) -> Tenant | None:
+def _spare_claim(*, schema_name: str, name: str, pending: bool = False) -> Tenant | None:
     """Take a spare schema and rename it: a signup then costs a rename, not a clone of every table.
 
     skip_locked: two signups at once take two different spares (or one falls back to cloning). The rename is part
@@ -126,7 +134,11 @@ def _spare_claim(*, schema_name: str, name: str) -> Tenant | None:
             f"ALTER SCHEMA {quote_schema_name(spare.schema_name)} RENAME TO {quote_schema_name(schema_name)}"
         )
     Tenant.objects.filter(pk=spare.pk).update(
-        schema_name=schema_name, name=name, is_spare=False, created_at=timezone.now(), email_verification_pending=True
+        schema_name=schema_name,
+        name=name,
+        is_spare=False,
+        created_at=timezone.now(),
+        email_verification_pending=pending,
     )
     spare.refresh_from_db()
     return spare

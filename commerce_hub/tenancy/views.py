@@ -30,7 +30,7 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         try:
             fields = ("company_name", "subdomain", "admin_name", "email", "password")
-            result = tenant_signup(**{name: form.cleaned_data[name] for name in fields})
+            result = tenant_signup(**{name: form.cleaned_data[name] for name in fields}, verify_email=True)
         except ValidationError as exc:
             form_add_errors(form, exc)
         else:

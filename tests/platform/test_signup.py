@@ -235,3 +235,17 @@ def test_signup_is_rate_limited_per_client_address(public_client):
     assert response.status_code == 429
     assert "Too many attempts" in response.content.decode()
     assert not Tenant.objects.filter(schema_name="t_kaasmakerij").exists()
+
+
+def test_provisioning_outside_the_public_form_opens_at_once(db):
+    """The demo seeder and benchmarks provision without an emailed confirmation: their admins sign in directly."""
+    from commerce_hub.tenancy.services import tenant_signup
+
+    fields = {k: v for k, v in GOOD.items() if k != "form_started"}
+    result = tenant_signup(**fields)
+    connection.set_schema_to_public()
+    assert not Tenant.objects.get(pk=result.tenant.pk).email_verification_pending
+    response = Client(HTTP_HOST="kaasmakerij.localhost").post(
+        "/login/", {"email": GOOD["email"], "password": GOOD["password"]}
+    )
+    assert response.status_code == 302
