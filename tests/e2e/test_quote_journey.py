@@ -72,15 +72,20 @@ def _shots(page, name: str, screenshot) -> None:
     page.set_viewport_size({"width": width, "height": 900})
 
 
+_WIRED = "(selector) => { const f = document.querySelector(selector); return f && f['htmx-internal-data']; }"
+
+
 def _add_from_library(page, search: str, name: str) -> None:
+    # htmx wires swapped-in content after it settles: click, type or tick before that and htmx never hears it.
+    page.wait_for_function(_WIRED, arg="#line-editor a[hx-get*='library']")
     page.get_by_role("button", name="Add from library").click()
+    expect(page.locator(".library-row")).to_have_count(2)  # the whole library again, not the last search's list
+    page.wait_for_function(_WIRED, arg="form.library-search")
     page.get_by_label("Search products").press_sequentially(search)
-    # The search swaps in a new list (its own form) once typing pauses: tick in that one, once htmx has wired it.
+    # The search swaps in a new list (its own form) once typing pauses: tick in that one.
     expect(page.locator(".library-row")).to_have_count(1)
     expect(page.locator(".library-row")).to_contain_text(name)
-    page.wait_for_function(
-        "() => { const f = document.querySelector('#library-results'); return f && f['htmx-internal-data']; }"
-    )
+    page.wait_for_function(_WIRED, arg="#library-results")
     page.get_by_label(name).check()
     page.get_by_role("button", name="Add selected").click()
 
