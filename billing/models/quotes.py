@@ -35,6 +35,14 @@ class QuoteStatus(models.TextChoices):
 
 # States in which the buyer's page is live: it can be viewed, signed, accepted and paid.
 LIVE_STATUSES = (QuoteStatus.PUBLISHED, QuoteStatus.VIEWED, QuoteStatus.SIGNED, QuoteStatus.ACCEPTED)
+# States an expiration date still applies to: the hourly job expires these once their date has passed.
+EXPIRABLE_STATUSES = (
+    QuoteStatus.DRAFT,
+    QuoteStatus.PENDING_APPROVAL,
+    QuoteStatus.APPROVED,
+    QuoteStatus.PUBLISHED,
+    QuoteStatus.VIEWED,
+)
 # States in which the rep may still change the quote (a published one is unpublished into a new revision first).
 EDITABLE_STATUSES = (QuoteStatus.DRAFT, QuoteStatus.APPROVED)
 
@@ -179,6 +187,13 @@ class Quote(models.Model):
                 condition=Q(status__in=["published", "viewed", "signed", "approved", "pending_approval", "draft"]),
                 name="billing_quote_expiring",
             ),
+            # The expiry job takes the states it expires in batches in id order: without this the batch scans the
+            # primary key from the oldest quote on, past every answered one, for each batch.
+            models.Index(
+                fields=["id"],
+                condition=Q(status__in=["draft", "pending_approval", "approved", "published", "viewed"]),
+                name="billing_quote_expirable",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -192,6 +207,10 @@ class Quote(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in EDITABLE_STATUSES
+
+    @property
+    def can_expire(self) -> bool:
+        return self.status in EXPIRABLE_STATUSES
 
 
 class QuotePublication(models.Model):

@@ -32,6 +32,7 @@ from billing.models import (
     QuoteStatus,
     SignerRole,
 )
+from billing.models.quotes import EXPIRABLE_STATUSES
 from billing.quote_documents import quote_document, quote_lines, quote_schedule_rows, quote_signer_rows, quote_summary
 from billing.quote_payment_plan import quote_checkout_problems, schedule_line_problems
 from billing.quote_pdf import pdf_store, publication_pdf_name, quote_document_pdf, sha256_hex
@@ -59,13 +60,7 @@ PUBLISHABLE = (QuoteStatus.DRAFT, QuoteStatus.APPROVED)
 # and published again. A signed, accepted or paid quote is an agreement and stays as it is.
 UNPUBLISHABLE = (QuoteStatus.PUBLISHED, QuoteStatus.VIEWED, QuoteStatus.DECLINED, QuoteStatus.EXPIRED)
 # Past its expiration date a quote expires unless the buyer already signed, accepted, paid or declined it.
-EXPIRABLE = (
-    QuoteStatus.DRAFT,
-    QuoteStatus.PENDING_APPROVAL,
-    QuoteStatus.APPROVED,
-    QuoteStatus.PUBLISHED,
-    QuoteStatus.VIEWED,
-)
+EXPIRABLE = EXPIRABLE_STATUSES
 EXPIRE_BATCH = 500
 DECLINE_REASON_MAX = 2000
 NAME_MAX = 200

@@ -19,7 +19,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from djmoney.money import Money
 
@@ -346,7 +346,11 @@ def line_library(request, owner_kind: str, owner_pk: int):
             return _page(
                 request, owner, "billing/line_items/_library.html", context, title=_("Add from library"), status=400
             )
-        return _done(request, owner, _("%(count)s line items added.") % {"count": len(lines)})
+        return _done(
+            request,
+            owner,
+            ngettext("%(count)s line item added.", "%(count)s line items added.", len(lines)) % {"count": len(lines)},
+        )
     context = _library_context(request, owner)
     if request.htmx and request.htmx.target == "library-results":
         return render(request, "billing/line_items/_library_results.html", context)
