@@ -38,8 +38,38 @@ class Tenant(TenantMixin):
         if check_if_exists and schema_exists(self.schema_name):
             return False
         CloneSchema().clone_schema(base_schema, self.schema_name, self.clone_mode)
+        _constraint_names_restore(base_schema, self.schema_name)
         connection.set_schema_to_public()
         return True
+
+
+# The clone re-creates each UNIQUE (and EXCLUDE) constraint under Postgres' default name (table_columns_key), so a
+# later migration that drops a constraint by its declared name (billing_quote_signer_once) would fail in every
+# cloned schema. One query finds each constraint of the clone whose definition matches the template's under another
+# name; each is renamed back, so a clone is identical to the schema it was cloned from.
+_MISNAMED_CONSTRAINTS = """
+SELECT t.relname, k.conname, c.conname
+FROM pg_constraint c
+JOIN pg_class t ON t.oid = c.conrelid
+JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = %(template)s
+JOIN pg_namespace n2 ON n2.nspname = %(clone)s
+JOIN pg_class t2 ON t2.relnamespace = n2.oid AND t2.relname = t.relname
+JOIN pg_constraint k ON k.conrelid = t2.oid AND k.contype = c.contype
+    AND pg_get_constraintdef(k.oid) = pg_get_constraintdef(c.oid)
+WHERE c.contype IN ('u', 'x') AND k.conname <> c.conname
+    AND NOT EXISTS (SELECT 1 FROM pg_constraint d WHERE d.conrelid = t2.oid AND d.conname = c.conname)
+"""
+
+
+def _constraint_names_restore(template: str, clone: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_MISNAMED_CONSTRAINTS, {"template": template, "clone": clone})
+        renames = cursor.fetchall()
+        for table, have, want in renames:
+            cursor.execute(
+                f"ALTER TABLE {connection.ops.quote_name(clone)}.{connection.ops.quote_name(table)} "
+                f"RENAME CONSTRAINT {connection.ops.quote_name(have)} TO {connection.ops.quote_name(want)}"
+            )
 
 
 class Domain(DomainMixin):

@@ -249,3 +249,24 @@ def test_provisioning_outside_the_public_form_opens_at_once(db):
         "/login/", {"email": GOOD["email"], "password": GOOD["password"]}
     )
     assert response.status_code == 302
+
+
+def test_a_cloned_schema_keeps_every_constraint_name_of_the_template(tenant_alpha):
+    """A migration drops a constraint by the name it declared; a clone under Postgres' default names would make it
+    fail in every tenant (the clone re-creates UNIQUE constraints as <table>_<columns>_key)."""
+    query = """
+        SELECT t.relname, c.conname, pg_get_constraintdef(c.oid)
+        FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+        WHERE n.nspname = %s ORDER BY 1, 2
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(query, ["tenant_template"])
+        template = cursor.fetchall()
+        cursor.execute(query, [tenant_alpha.schema_name])
+        clone = cursor.fetchall()
+
+    def same_shape(rows, schema):  # a definition names other tables with their schema unless it is on the path
+        return [(table, name, definition.replace(f"{schema}.", "")) for table, name, definition in rows]
+
+    assert ("billing_quotesigner", "billing_quote_signer_once", "UNIQUE (publication_id, email)") in clone
+    assert same_shape(clone, tenant_alpha.schema_name) == same_shape(template, "tenant_template")
