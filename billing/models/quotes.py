@@ -188,10 +188,14 @@ class Quote(models.Model):
                 name="billing_quote_expiring",
             ),
             # The expiry job takes the states it expires in batches in id order: without this the batch scans the
-            # primary key from the oldest quote on, past every answered one, for each batch.
+            # primary key from the oldest quote on, past every answered one, for each batch. Only queries that bound
+            # the expiration date can use it (expires_on IS NOT NULL), so the index's state filters keep their plans.
             models.Index(
                 fields=["id"],
-                condition=Q(status__in=["draft", "pending_approval", "approved", "published", "viewed"]),
+                condition=Q(
+                    status__in=["draft", "pending_approval", "approved", "published", "viewed"],
+                    expires_on__isnull=False,
+                ),
                 name="billing_quote_expirable",
             ),
         ]
