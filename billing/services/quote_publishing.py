@@ -53,7 +53,7 @@ from billing.services.quote_records import (
     quote_transition,
 )
 from commerce_hub.accounts.models import AuditEntry
-from commerce_hub.events.services import event_emit
+from commerce_hub.events.services import event_emit, events_emit
 
 PUBLISHABLE = (QuoteStatus.DRAFT, QuoteStatus.APPROVED)
 # A published quote goes back to draft to be changed; so does one the buyer declined or that expired, to be revised
@@ -362,6 +362,8 @@ def quotes_expire(*, today: date | None = None) -> list[int]:
                     for pk, number, status, _revision, title in rows
                 ]
             )
-            for pk, number, _status, revision, _title in rows:
-                event_emit(name=events.QUOTE_EXPIRED, payload={"id": pk, "number": number, "revision": revision})
+            events_emit(
+                name=events.QUOTE_EXPIRED,
+                payloads=[{"id": pk, "number": number, "revision": revision} for pk, number, _s, revision, _t in rows],
+            )
         expired += [row[0] for row in rows]

@@ -54,17 +54,27 @@ def event_emit(*, name: EventType | str, payload: dict) -> OutboxEvent:
     payload without its declared fields, is refused. If the transaction rolls back, the event row goes with it and
     nothing is delivered.
     """
+    return events_emit(name=name, payloads=[payload])[0]
+
+
+def events_emit(*, name: EventType | str, payloads: list[dict]) -> list[OutboxEvent]:
+    """event_emit for many events of one type (a job's batch): one INSERT of the events and one of their deliveries,
+    each event handed to a worker on its own once the transaction commits."""
     event_type = event_type_get(name)
-    event_type.payload_check(payload)
+    for payload in payloads:
+        event_type.payload_check(payload)
     if not connection.in_atomic_block:
         raise RuntimeError("event_emit must be called inside the transaction that makes the change.")
-    event = OutboxEvent.objects.create(
-        name=event_type.name, payload=payload, request_id=request_context.current().request_id
+    request_id = request_context.current().request_id
+    events = OutboxEvent.objects.bulk_create(
+        [OutboxEvent(name=event_type.name, payload=payload, request_id=request_id) for payload in payloads]
     )
-    Delivery.objects.bulk_create([Delivery(event=event, handler=key) for key in registry.handlers_for(event_type.name)])
+    handlers = registry.handlers_for(event_type.name)
+    Delivery.objects.bulk_create([Delivery(event=event, handler=key) for event in events for key in handlers])
     if _enqueue_event is not None:
-        _enqueue_event(event.pk)
-    return event
+        for event in events:
+            _enqueue_event(event.pk)
+    return events
 
 
 def event_deliver(*, event_id: int) -> list[Delivery]:

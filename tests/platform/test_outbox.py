@@ -19,6 +19,7 @@ from commerce_hub.events.services import (
     delivery_run,
     event_deliver,
     event_emit,
+    events_emit,
 )
 from commerce_hub.events.tasks import deliver_event, sweep_tenant
 
@@ -71,6 +72,28 @@ def test_event_is_handed_to_the_worker_only_after_commit(tenant_alpha, effects, 
     assert sent == [(((event.pk,), {}), {"headers": {"_schema_name": "t_alpha"}})]
     delivery = Delivery.objects.get(event=event)
     assert (delivery.handler, delivery.status, event.name) == ("tests.flaky", Delivery.Status.PENDING, "test.happened")
+
+
+def test_a_batch_of_events_is_stored_with_a_delivery_each_and_handed_over_one_by_one_after_commit(
+    tenant_alpha, effects, django_capture_on_commit_callbacks
+):
+    sent = []
+    with mock.patch.object(deliver_event, "apply_async", lambda *a, **kw: sent.append(a[0][0])):
+        with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+            events = events_emit(name=HAPPENED, payloads=[{"invoice": 7}, {"invoice": 8}, {"invoice": 9}])
+        assert sent == []
+        for callback in callbacks:
+            callback()
+    assert [e.payload for e in OutboxEvent.objects.order_by("id")] == [{"invoice": 7}, {"invoice": 8}, {"invoice": 9}]
+    assert sent == [e.pk for e in events] == list(OutboxEvent.objects.order_by("id").values_list("id", flat=True))
+    assert sorted(Delivery.objects.values_list("event_id", "handler")) == [(e.pk, "tests.flaky") for e in events]
+
+
+def test_a_batch_with_one_payload_missing_its_fields_stores_none_of_its_events(tenant_alpha):
+    refused = pytest.raises(catalogue.EventPayloadError, match="test.happened needs the payload fields invoice")
+    with refused, transaction.atomic():
+        events_emit(name=HAPPENED, payloads=[{"invoice": 7}, {"number": "INV-1"}])
+    assert not OutboxEvent.objects.exists()
 
 
 def test_an_event_that_is_not_in_the_catalogue_is_refused(tenant_alpha):
