@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/crm_index.py
 	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/invoice_finalize.py
 	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/invoice_index.py
+	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/quote_index.py
 	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/invoice_pdf.py
 	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/webhook_ingest.py
 	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/checkout_load.py
