@@ -6,12 +6,14 @@ _POLICY_CACHE_KEY = "accounts:security-policy"
 
 
 def security_policy():
-    """The tenant's policy, created on first read, cached per tenant (the cache's key function adds the schema)."""
+    """The tenant's policy (its defaults until an admin saves it), cached per tenant (the cache's key function adds the schema)."""
     from commerce_hub.accounts.models import SecurityPolicy
 
     policy = cache.get(_POLICY_CACHE_KEY)
     if policy is None:
-        policy, _created = SecurityPolicy.objects.get_or_create(pk=1)
+        # Read, never written here: a tenant that never changed its policy has the defaults (the settings page
+        # saves the row), and a page view writes nothing.
+        policy = SecurityPolicy.objects.filter(pk=1).first() or SecurityPolicy(pk=1)
         cache.set(_POLICY_CACHE_KEY, policy, timeout=300)
     return policy
 

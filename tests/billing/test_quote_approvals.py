@@ -225,7 +225,7 @@ def test_asking_gives_every_approver_a_task_and_an_email_after_commit(
     tasks = Task.objects.filter(deal=quote.deal).order_by("owner__email")
     assert [(t.owner.email, t.title, t.due_date, t.completed_at) for t in tasks] == [
         ("anna@alpha.example", "Approve quote “Website redesign”", timezone.localdate(), None),
-        ("bjorn@alpha.example", "Approve quote “Website redesign”", timezone.localdate(), None),
+        ("bjorn@alpha.example", "Godkjenn tilbudet “Website redesign”", timezone.localdate(), None),  # in Bokmål
         ("fenna@alpha.example", "Approve quote “Website redesign”", timezone.localdate(), None),
     ]
     assert set(approval.tasks.all()) == set(tasks)

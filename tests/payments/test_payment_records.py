@@ -321,11 +321,13 @@ def test_another_tenants_payment_and_unknown_ids_are_not_found(admin_client, ten
 
 
 def test_index_and_record_page_queries_do_not_grow_with_the_rows(admin_client, book):
+    admin_client.get(URL)  # what the first request of a session reads once and caches is not what is measured
     with CaptureQueriesContext(connection) as three:
         admin_client.get(URL)
     for n in range(4):
         company, contact = buyer_make(name="More AS", email=f"more-{n}@example.com")
         pay(open_invoice(company=company, contacts=[contact]), data={"number": CARD_SUCCESS_MASTERCARD, "cvc": "1"})
+    admin_client.get(URL)  # paying changed cached reads (the profile); again, only the page itself is measured
     with CaptureQueriesContext(connection) as seven:
         response = admin_client.get(URL)
     assert len(rows(response)) == 7
