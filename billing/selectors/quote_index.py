@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from billing.models import Quote, QuoteStatus
+from billing.models.quotes import EXPIRABLE_STATUSES
 from billing.selectors.quotes import STATUS_BADGES, status_label
 from commerce_hub.accounts.models import User
 from commerce_hub.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, money_in_bounds, money_too_large_message
@@ -36,15 +37,8 @@ _L = gettext_lazy
 
 QUOTE_VIEWS = SavedViewIndex(name="billing.quote", share_perm="accounts.edit_quotes", audit_prefix="quote")
 
-# States the expiry job moves to expired once the date has passed (the model's partial index lists the same).
-EXPIRABLE = (
-    QuoteStatus.DRAFT,
-    QuoteStatus.PENDING_APPROVAL,
-    QuoteStatus.APPROVED,
-    QuoteStatus.PUBLISHED,
-    QuoteStatus.VIEWED,
-    QuoteStatus.SIGNED,
-)
+# States the expiry job moves to expired once the date has passed: one definition, the model's.
+EXPIRABLE = EXPIRABLE_STATUSES
 WITH_BUYER = (QuoteStatus.PUBLISHED, QuoteStatus.VIEWED)
 WON = (QuoteStatus.SIGNED, QuoteStatus.ACCEPTED, QuoteStatus.PAID)
 SOON_DAYS = 7

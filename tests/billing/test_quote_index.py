@@ -102,6 +102,15 @@ def test_a_quote_past_its_date_reads_expired_before_the_job_marks_it(sales, book
     assert '<span class="badge badge-muted">Expired</span>' in response.content.decode()
 
 
+def test_a_signed_quote_past_its_date_stays_signed(sales, book):
+    """Its buyer signed in time: the date no longer matters, and the expiry job leaves it alone too."""
+    Quote.objects.filter(title="H").update(expires_on=timezone.localdate() - timedelta(days=3))
+    response = sales.get(f"{URL}?view=all")
+    row = next(r for r in response.context["page"].rows if r.title == "H")
+    assert (row.status, row.status_label) == ("signed", "Signed")
+    assert titles(sales.get(f"{URL}?expiry=expired")) == ["D", "C"]
+
+
 # --- filters and search -----------------------------------------------------------------------------------------------
 
 
