@@ -155,6 +155,16 @@ class ReminderSettingsForm(forms.Form):
     )
 
 
+class HostedLinkForm(forms.Form):
+    expiry_days = forms.IntegerField(
+        label=_("Links stop working this many days after the invoice is paid"),
+        required=False,
+        min_value=1,
+        max_value=3650,
+        help_text=_("Leave empty to keep links working. A buyer who opens an expired link is told to ask you."),
+    )
+
+
 class ReminderStepForm(forms.Form):
     offset_days = forms.IntegerField(
         label=_("Days from the due date"),

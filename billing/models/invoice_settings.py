@@ -72,6 +72,10 @@ class InvoiceSettings(models.Model):
         _("yearly interest rate (%)"), max_digits=6, decimal_places=3, default=Decimal("10.150")
     )
     late_fee_after_days = models.PositiveIntegerField(_("days after the due date"), default=30)
+    # Days after an invoice is paid that its hosted link stops working (None: it keeps working).
+    hosted_link_expiry_days = models.PositiveIntegerField(
+        _("hosted links expire after payment (days)"), null=True, blank=True
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

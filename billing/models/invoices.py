@@ -204,3 +204,16 @@ class ReminderSent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["invoice", "offset_days"], name="billing_reminder_once_per_step")
         ]
+
+
+class InvoiceLinkRevoked(models.Model):
+    """A hosted link that finance replaced with a new one: whoever opens it is told it no longer works and whom to
+    ask, instead of a bare "not found". Only the token's row is kept; the invoice has its new one."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="revoked_links")
+    token = models.CharField(max_length=64, unique=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-revoked_at", "-id"]

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
-from billing.models import CreditNote, EntryKind, Invoice, InvoiceEvent, InvoicePayment, PaymentMethod, ReceivableEntry
+from billing.documents import invoice_settings_get
+from billing.models import (
+    CreditNote,
+    EntryKind,
+    Invoice,
+    InvoiceEvent,
+    InvoiceLinkRevoked,
+    InvoicePayment,
+    PaymentMethod,
+    ReceivableEntry,
+)
 from billing.selectors.receivables import (
     DISPLAY_STATUS_LABELS,
     InvoiceFigures,
@@ -96,8 +106,38 @@ def status_label(status: str) -> str:
     return str(DISPLAY_STATUS_LABELS.get(status, status))
 
 
+def _token_shaped(token: str) -> bool:
+    return bool(token) and len(token) == 43 and token.isascii() and all(c.isalnum() or c in "-_" for c in token)
+
+
 def invoice_by_token(token: str) -> Invoice | None:
-    """The finalized invoice behind a hosted page link; None for anything else (drafts have no token)."""
-    if not token or len(token) != 43 or not all(c.isalnum() or c in "-_" for c in token) or not token.isascii():
+    """The finalized invoice behind a live hosted page link; None for anything else (drafts have no token, a
+    replaced or expired link opens nothing: see invoice_link_closed)."""
+    if not _token_shaped(token):
         return None
-    return Invoice.objects.filter(public_token=token).exclude(status="draft").first()
+    invoice = Invoice.objects.filter(public_token=token).exclude(status="draft").first()
+    if invoice is None or invoice_link_expired(invoice):
+        return None
+    return invoice
+
+
+def invoice_link_expired(invoice: Invoice, *, now=None) -> bool:
+    """Whether the invoice's link has stopped working: paid more than the settings' days ago."""
+    days = invoice_settings_get().hosted_link_expiry_days
+    if not days or invoice.status != "paid" or invoice.paid_at is None:
+        return False
+    return invoice.paid_at + timedelta(days=days) <= (now or timezone.now())
+
+
+def invoice_link_closed(token: str) -> tuple[Invoice, str] | None:
+    """The invoice behind a link that no longer opens it, and why ("revoked" or "expired"), so its page can say so
+    and whom to ask; None for a live link or a token that was never an invoice's."""
+    if not _token_shaped(token):
+        return None
+    revoked = InvoiceLinkRevoked.objects.filter(token=token).select_related("invoice").first()
+    if revoked is not None:
+        return revoked.invoice, "revoked"
+    invoice = Invoice.objects.filter(public_token=token).exclude(status="draft").first()
+    if invoice is not None and invoice_link_expired(invoice):
+        return invoice, "expired"
+    return None

@@ -295,6 +295,21 @@ def reminder_settings_update(*, actor, reminders_enabled: bool, skip_weekends: b
     )
 
 
+HOSTED_LINK_MAX_DAYS = 3650
+
+
+@transaction.atomic
+def hosted_link_settings_update(*, actor, expiry_days: int | None) -> InvoiceSettings:
+    """How many days after an invoice is paid its hosted link stops working (None: it keeps working)."""
+    if expiry_days is not None and not 1 <= expiry_days <= HOSTED_LINK_MAX_DAYS:
+        raise ValidationError(
+            {"expiry_days": [_("Enter between 1 and %(max)d days, or leave it empty.") % {"max": HOSTED_LINK_MAX_DAYS}]}
+        )
+    return _settings_save(
+        actor=actor, action="billing.hosted_link_settings_changed", values={"hosted_link_expiry_days": expiry_days}
+    )
+
+
 def _decimal(value) -> Decimal | None:
     try:
         number = Decimal(value)

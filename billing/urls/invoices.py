@@ -10,6 +10,7 @@ urlpatterns = [
     path("invoices/<int:pk>/edit/", views.invoice_edit, name="invoice_edit"),
     path("invoices/<int:pk>/finalize/", views.invoice_finalize, name="invoice_finalize"),
     path("invoices/<int:pk>/delete/", views.invoice_delete, name="invoice_delete"),
+    path("invoices/<int:pk>/link/replace/", views.invoice_link_regenerate, name="invoice_link_regenerate"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path("invoices/<int:pk>/send/", views.invoice_send, name="invoice_send"),
     path("invoices/<int:pk>/payments/new/", views.invoice_payment_new, name="invoice_payment_new"),

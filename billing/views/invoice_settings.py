@@ -13,6 +13,7 @@ from djmoney.money import Money
 from billing.documents import invoice_settings_get
 from billing.forms.invoice_settings import (
     DefaultsForm,
+    HostedLinkForm,
     LateFeeForm,
     NumberingForm,
     ReminderSettingsForm,
@@ -65,6 +66,7 @@ def _forms(settings, bound: str | None = None, data=None) -> dict:
         ),
         "step": make("step", ReminderStepForm, {"kind": ReminderStep.Kind.REMINDER}),
         "late_fee": make("late_fee", LateFeeForm, LateFeeForm.initial_for(settings)),
+        "links": make("links", HostedLinkForm, {"expiry_days": settings.hosted_link_expiry_days}),
     }
 
 
@@ -157,12 +159,23 @@ def _save_late_fee(request, form):
     return redirect(_page_url("late-fee"))
 
 
+def _save_links(request, form):
+    try:
+        services.hosted_link_settings_update(actor=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        form_add_errors(form, exc)
+        return None
+    messages.success(request, _("Link settings saved."))
+    return redirect(_page_url("links"))
+
+
 SAVERS = {
     "numbering": _save_numbering,
     "defaults": _save_defaults,
     "reminders": _save_reminders,
     "step": _save_step,
     "late_fee": _save_late_fee,
+    "links": _save_links,
 }
 
 

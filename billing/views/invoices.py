@@ -3,6 +3,8 @@ credit notes, PDFs), plus the buyer's hosted page. Views parse, check permission
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -21,10 +23,12 @@ from billing.selectors.invoices import (
     STATUS_BADGES,
     document_for_display,
     invoice_by_token,
+    invoice_link_closed,
     invoice_page,
     status_label,
 )
 from billing.services import credit_notes as credit_services
+from billing.services import invoice_links as link_services
 from billing.services import invoice_payments as payment_services
 from billing.services import invoices as services
 from billing.services.numbering import number_format, number_series_get
@@ -488,11 +492,75 @@ def credit_note_pdf(request, pk: int):
 # --- the buyer's hosted page ------------------------------------------------------------------------------------------
 
 
-def _hosted_invoice(token: str) -> Invoice:
+class _LinkClosed(Exception):
+    def __init__(self, response):
+        self.response = response
+
+
+def _hosted_invoice(request, token: str) -> Invoice:
+    """The invoice of a live link. A replaced or expired link answers with a page that says so and whom to ask
+    (410 Gone); anything else is a plain 404."""
     invoice = invoice_by_token(token)
-    if invoice is None:
+    if invoice is not None:
+        return invoice
+    closed = invoice_link_closed(token)
+    if closed is None:
         raise Http404
-    return invoice
+    invoice, reason = closed
+    with translation.override(invoice.language):
+        response = render(
+            request,
+            "billing/invoices/hosted_closed.html",
+            {"invoice": invoice, "reason": reason, "seller": (invoice.snapshot or {}).get("seller", {})},
+            status=410,
+        )
+    raise _LinkClosed(hosted_headers(response))
+
+
+def _closed_links(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except _LinkClosed as closed:
+            return closed.response
+
+    return wrapped
+
+
+@require_perm(EDIT)
+@require_http_methods(["GET", "POST"])
+def invoice_link_regenerate(request, pk: int):
+    """Revoke the buyer's link and make a new one, after a confirmation: the old link stops working at once."""
+    invoice = _invoice(request, pk, EDIT)
+    if request.method == "POST":
+        try:
+            with idempotent(request, scope="invoice.link_regenerate", target=invoice) as claim:
+                if claim.replay:
+                    return claim.replay
+                link_services.invoice_link_regenerate(invoice=invoice, actor=request.user)
+                messages.success(
+                    request, _("The old link no longer works. Send the invoice again to give the buyer the new one.")
+                )
+                return claim.done(redirect("billing:invoice_detail", invoice.pk))
+        except ValidationError as exc:
+            _errors_to_messages(request, exc)
+            return redirect("billing:invoice_detail", invoice.pk)
+    return render(
+        request,
+        "billing/invoices/confirm.html",
+        {
+            "invoice": invoice,
+            "title": _("Replace the buyer's link?"),
+            "text": _(
+                "The current link to this invoice, its PDF and its payment page stops working at once; whoever opens "
+                "it is told to ask you for a new one. The invoice gets a new link, which goes out when you send it."
+            ),
+            "button": _("Replace the link"),
+            "danger": True,
+            "active_nav": "invoices",
+        },
+    )
 
 
 def _epc_qr_uri(document: dict, *, amount) -> str:
@@ -516,8 +584,9 @@ def _epc_qr_uri(document: dict, *, amount) -> str:
 
 
 @require_GET
+@_closed_links
 def invoice_hosted(request, token: str):
-    invoice = _hosted_invoice(token)
+    invoice = _hosted_invoice(request, token)
     # A staff member checking the link is not the buyer opening it.
     if not (request.user.is_authenticated and request.user.has_perm(VIEW)):
         services.invoice_mark_viewed(invoice=invoice)
@@ -552,8 +621,9 @@ def invoice_hosted(request, token: str):
 
 
 @require_GET
+@_closed_links
 def invoice_hosted_pdf(request, token: str):
     from billing.pdf import invoice_pdf_bytes
 
-    invoice = _hosted_invoice(token)
+    invoice = _hosted_invoice(request, token)
     return hosted_headers(_pdf_response(invoice_pdf_bytes(invoice), f"{invoice.number}.pdf", download=True))
