@@ -123,8 +123,10 @@ def invoice_by_token(token: str) -> Invoice | None:
 
 def invoice_link_expired(invoice: Invoice, *, now=None) -> bool:
     """Whether the invoice's link has stopped working: paid more than the settings' days ago."""
+    if invoice.status != "paid" or invoice.paid_at is None:
+        return False  # decided without reading the settings: the checkout of an open invoice reads nothing more
     days = invoice_settings_get().hosted_link_expiry_days
-    if not days or invoice.status != "paid" or invoice.paid_at is None:
+    if not days:
         return False
     return invoice.paid_at + timedelta(days=days) <= (now or timezone.now())
 

@@ -279,7 +279,7 @@ def test_a_rep_quotes_a_deal_and_the_buyer_signs_and_pays_by_card(browser, live_
     expect(sub_row).to_contain_text("Active")
     # English pages write short dates month first.
     expect(sub_row).to_contain_text(f"Monthly · next bill {next_bill:%m/%d/%Y}")
-    expect(sub_row.locator(".num")).to_have_text("€60.50per period")  # 50.00 a month and 21% VAT
+    expect(sub_row.locator(".num")).to_have_text("€60.50per period, VAT included")  # 50.00 a month and 21% VAT
     _shots(page, "deal", screenshot)
 
     quotes.get_by_role("link", name="Q-1001").click()
