@@ -142,7 +142,9 @@ def test_a_request_that_fails_the_signature_check_is_refused_with_no_effect(
     assert invoice_figures(invoice).paid == 0
 
 
-@pytest.mark.parametrize("seconds", [-299, 299])
+# Ten seconds inside the limit: the header carries whole seconds and a loaded machine takes a moment to answer, so
+# 299 seconds old when signed can be just over 300 when checked.
+@pytest.mark.parametrize("seconds", [-290, 290])
 def test_a_timestamp_within_five_minutes_either_way_is_accepted(waiting, public, seconds):
     _invoice, _payment, event, _fake = waiting
     response = deliver(public, _url(), event, timestamp=int(timezone.now().timestamp()) + seconds)
