@@ -6,7 +6,8 @@ _POLICY_CACHE_KEY = "accounts:security-policy"
 
 
 def security_policy():
-    """The tenant's policy (its defaults until an admin saves it), cached per tenant (the cache's key function adds the schema)."""
+    """The tenant's policy (its defaults until an admin saves it), cached per tenant (the cache's key function adds
+    the schema)."""
     from commerce_hub.accounts.models import SecurityPolicy
 
     policy = cache.get(_POLICY_CACHE_KEY)

@@ -29,9 +29,7 @@ def _watch(page):
     seen = []
     page.on(
         "console",
-        lambda msg: seen.append(msg.text)
-        if msg.type == "error" and "Content Security Policy" in msg.text
-        else None,
+        lambda msg: seen.append(msg.text) if msg.type == "error" and "Content Security Policy" in msg.text else None,
     )
     page.add_init_script(
         "document.addEventListener('securitypolicyviolation', e => "
