@@ -30,6 +30,7 @@ from billing.models import (
 )
 from billing.models.choices import BillingStart, Frequency
 from billing.models.quotes import LIVE_STATUSES
+from billing.quote_documents import quote_adjustments, quote_lines
 
 # --- when lines start billing -----------------------------------------------------------------------------------------
 
@@ -81,8 +82,7 @@ class QuotePricing:
 
 def quote_pricing(quote: Quote) -> QuotePricing:
     """The quote's lines, adjustments and the engine's summary of them (raises pricing.PricingError)."""
-    lines = list(LineItem.objects.filter(quote=quote).select_related("tax_rate").order_by("position", "id"))
-    adjustments = list(DocumentAdjustment.objects.filter(quote=quote).order_by("position", "id"))
+    lines, adjustments = quote_lines(quote), quote_adjustments(quote)
     return QuotePricing(lines, adjustments, editor.summary(lines, adjustments, currency=quote.currency))
 
 

@@ -20,14 +20,11 @@ from billing.services.quote_approvals import (
     quote_request_approval,
 )
 from billing.services.quote_records import QuoteStateError
-from commerce_hub.access import get_for_user, require_perm
+from billing.views.quotes import quote_get
+from commerce_hub.access import require_perm
 from commerce_hub.forms import form_add_errors
 
 APPROVE = "accounts.approve_quotes"
-
-
-def _quote_get(request, pk: int, perm: str) -> Quote:
-    return get_for_user(request.user, Quote.objects.select_related("deal"), perm, pk=pk)
 
 
 def _back(quote: Quote):
@@ -37,7 +34,7 @@ def _back(quote: Quote):
 @require_perm("accounts.edit_quotes")
 @require_POST
 def quote_request_approval_view(request, pk: int):
-    quote = _quote_get(request, pk, "accounts.edit_quotes")
+    quote = quote_get(request, pk, "accounts.edit_quotes")
     try:
         quote_request_approval(quote=quote, actor=request.user)
     except (ValidationError, PermissionDenied) as exc:
@@ -56,7 +53,7 @@ def _messages(exc) -> list[str]:
 @require_perm(APPROVE)
 @require_POST
 def quote_approve_view(request, pk: int):
-    quote = _quote_get(request, pk, APPROVE)
+    quote = quote_get(request, pk, APPROVE)
     try:
         quote_approve(quote=quote, actor=request.user, comment=request.POST.get("comment", ""))
     except (ValidationError, PermissionDenied) as exc:
@@ -69,7 +66,7 @@ def quote_approve_view(request, pk: int):
 @require_perm(APPROVE)
 @require_http_methods(["GET", "POST"])
 def quote_reject_view(request, pk: int):
-    quote = _quote_get(request, pk, APPROVE)
+    quote = quote_get(request, pk, APPROVE)
     form = RejectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -36,7 +36,8 @@ from billing.selectors.quote_hosted import (
 )
 from billing.services import quote_publishing as publishing
 from billing.services import quote_signing as signing
-from commerce_hub.access import get_for_user, require_perm
+from billing.views.quotes import errors_to_messages, quote_get
+from commerce_hub.access import require_perm
 from commerce_hub.idempotency.errors import IdempotencyRefused
 from commerce_hub.idempotency.web import idempotent, refused_response
 from commerce_hub.request_context import client_ip
@@ -75,10 +76,6 @@ def _publication(token: str) -> QuotePublication:
 
 def _hosted_url(token: str) -> str:
     return reverse("billing:quote_hosted", args=[token])
-
-
-def _messages_of(exc: ValidationError) -> list[str]:
-    return list(exc.messages)
 
 
 def _is_staff(request) -> bool:
@@ -231,8 +228,7 @@ def quote_sign_code(request, token: str, signer_id: int):
                 messages.success(request, _("We sent a code to %(email)s.") % {"email": mask_email(signer.email)})
                 return hosted_headers(claim.done(redirect(verify_url)))
         except ValidationError as exc:
-            for message in _messages_of(exc):
-                messages.error(request, message)
+            errors_to_messages(request, exc)
     return hosted_headers(redirect(_hosted_url(token)))
 
 
@@ -258,7 +254,7 @@ def quote_sign_verify(request, token: str, signer_id: int):
                     publication=publication, signer_id=signer.pk, code=request.POST.get("code", "")
                 )
             except ValidationError as exc:
-                errors = _messages_of(exc)
+                errors = exc.messages
             else:
                 _remember_verification(request, signer)
                 return hosted_headers(redirect("billing:quote_sign", token, signer.pk))
@@ -328,7 +324,7 @@ def quote_sign(request, token: str, signer_id: int):
                         )
                     return hosted_headers(claim.done(redirect(_hosted_url(token))))
             except ValidationError as exc:
-                errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": _messages_of(exc)}
+                errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
         context = {
             **_page_context(request, publication, quote),
             "signer": signer,
@@ -363,8 +359,7 @@ def quote_accept(request, token: str):
                 messages.success(request, _("Thank you: you accepted the quote."))
                 return hosted_headers(claim.done(redirect(_hosted_url(token))))
         except ValidationError as exc:
-            for message in _messages_of(exc):
-                messages.error(request, message)
+            errors_to_messages(request, exc)
     return hosted_headers(redirect(_hosted_url(token)))
 
 
@@ -391,7 +386,7 @@ def quote_decline(request, token: str):
                     messages.info(request, _("You declined the quote. The sender has been told."))
                     return hosted_headers(claim.done(redirect(_hosted_url(token))))
             except ValidationError as exc:
-                errors = _messages_of(exc)
+                errors = exc.messages
         context = {**_page_context(request, publication, quote), "errors": errors, "reason": reason}
     return _render(
         request, "billing/quotes/hosted_decline.html", context, language=language, status=422 if errors else 200
@@ -401,10 +396,6 @@ def quote_decline(request, token: str):
 # --- the rep: publish, unpublish, the PDF -----------------------------------------------------------------------------
 
 
-def _quote(request, pk: int, perm: str) -> Quote:
-    return get_for_user(request.user, Quote.objects.select_related("publication"), perm, pk=pk)
-
-
 def _record_page(quote: Quote) -> str:
     return reverse("billing:quote_detail", args=[quote.pk])
 
@@ -412,7 +403,7 @@ def _record_page(quote: Quote) -> str:
 @require_perm(EDIT)
 @require_POST
 def quote_publish(request, pk: int):
-    quote = _quote(request, pk, EDIT)
+    quote = quote_get(request, pk, EDIT)
     notify = request.POST.get("notify", "on") == "on"
     try:
         with idempotent(request, scope="quote.publish", target=quote, params={"notify": notify}) as claim:
@@ -433,15 +424,14 @@ def quote_publish(request, pk: int):
                 )
             return claim.done(redirect(_record_page(quote)))
     except ValidationError as exc:
-        for message in _messages_of(exc):
-            messages.error(request, message)
+        errors_to_messages(request, exc)
     return redirect(_record_page(quote))
 
 
 @require_perm(EDIT)
 @require_POST
 def quote_unpublish(request, pk: int):
-    quote = _quote(request, pk, EDIT)
+    quote = quote_get(request, pk, EDIT)
     try:
         with idempotent(request, scope="quote.unpublish", target=quote) as claim:
             if claim.replay:
@@ -454,8 +444,7 @@ def quote_unpublish(request, pk: int):
             )
             return claim.done(redirect(_record_page(quote)))
     except ValidationError as exc:
-        for message in _messages_of(exc):
-            messages.error(request, message)
+        errors_to_messages(request, exc)
     return redirect(_record_page(quote))
 
 
@@ -463,7 +452,7 @@ def quote_unpublish(request, pk: int):
 @require_GET
 def quote_pdf(request, pk: int):
     """The rep's PDF: the published revision's file (the signed copy once everyone signed), or a draft's preview."""
-    quote = _quote(request, pk, VIEW)
+    quote = quote_get(request, pk, VIEW)
     download = request.GET.get("download") == "1"
     publication = quote.publication if quote.publication_id and not quote.is_editable else None
     if publication is None:
