@@ -210,7 +210,10 @@ def quote_page(quote: Quote) -> QuotePage:
         installments=installments,
         document=_displayed(document, quote.language) if document else None,
         document_problem=problem,
-        problems=quote_publish_problems(quote, lines=lines) if quote.is_editable else [],
+        # The live document priced above is reused: the checks would otherwise build and price it a second time.
+        problems=quote_publish_problems(quote, lines=lines, document=None if is_snapshot else document)
+        if quote.is_editable
+        else [],
         is_snapshot=is_snapshot,
     )
 
