@@ -12,6 +12,7 @@ from billing.models.invoices import (
     ReminderSent,
 )
 from billing.models.line_items import DocumentAdjustment, LineItem
+from billing.models.payment_links import AfterPayment, PaymentLink, PaymentLinkPurchase, PurchaseStatus
 from billing.models.product_imports import ProductImportJob, ProductImportRowError
 from billing.models.products import BundleComponent, PriceTier, Product, ProductFolder, ProductPrice
 from billing.models.quotes import (
@@ -31,10 +32,32 @@ from billing.models.quotes import (
     SigningOrder,
 )
 from billing.models.receivables import EntryKind, ReceivableEntry
-from billing.models.subscriptions import CollectionMethod, Subscription, SubscriptionStatus
+from billing.models.subscriptions import (
+    AfterFinalRetry,
+    CollectionMethod,
+    Coupon,
+    CouponDuration,
+    DunningStatus,
+    InvoiceDunning,
+    Subscription,
+    SubscriptionEvent,
+    SubscriptionSettings,
+    SubscriptionStatus,
+)
 from billing.models.tax_rates import TaxRate
 
 __all__ = [
+    "AfterFinalRetry",
+    "AfterPayment",
+    "Coupon",
+    "CouponDuration",
+    "DunningStatus",
+    "InvoiceDunning",
+    "PaymentLink",
+    "PaymentLinkPurchase",
+    "PurchaseStatus",
+    "SubscriptionEvent",
+    "SubscriptionSettings",
     "ApprovalDecision",
     "CollectionMethod",
     "Quote",

@@ -39,6 +39,12 @@ class Invoice(models.Model):
         "billing.Quote", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
     )
     # A late fee invoice points at the overdue invoice it charges for.
+    # A subscription's invoice bills one period: one invoice per subscription and period start (a constraint).
+    subscription = models.ForeignKey(
+        "billing.Subscription", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+    )
+    period_start = models.DateField(_("period start"), null=True, blank=True)
+    period_end = models.DateField(_("period end"), null=True, blank=True)
     late_fee_for = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="late_fee_invoice"
     )
@@ -72,6 +78,7 @@ class Invoice(models.Model):
             models.Index(fields=["-issue_date", "-id"], name="billing_invoice_issued"),
             models.Index(fields=["company", "-created_at"], name="billing_invoice_company"),
             models.Index(fields=["deal", "-created_at"], name="billing_invoice_deal"),
+            models.Index(fields=["subscription", "-period_start"], name="billing_invoice_subscription"),
             # The open, overdue, due this month and aging views and their totals: small (open invoices only) and
             # covering, so counting and summing a view reads the index alone. Status is included although the
             # condition fixes it, because the balance due expressions name it and would otherwise read the heap.
@@ -90,6 +97,12 @@ class Invoice(models.Model):
             models.CheckConstraint(
                 condition=Q(status="draft", number__isnull=True) | ~Q(status="draft"),
                 name="billing_invoice_draft_has_no_number",
+            ),
+            # The billing run's guarantee: a period is billed once, whatever runs at the same time or again.
+            models.UniqueConstraint(
+                fields=["subscription", "period_start"],
+                condition=Q(subscription__isnull=False),
+                name="billing_invoice_once_per_period",
             ),
         ]
 

@@ -10,7 +10,7 @@ from crm.models import Deal
 
 class LineItem(models.Model):
     """A line on a commercial document. It copies the product's values when added; editing it changes only this
-    document. Deals, invoices, quotes and subscriptions own lines; payment links add their own owner column."""
+    document. Deals, invoices, quotes, subscriptions and payment links own lines."""
 
     deal = models.ForeignKey(Deal, null=True, blank=True, on_delete=models.CASCADE, related_name="line_items")
     invoice = models.ForeignKey(
@@ -21,6 +21,9 @@ class LineItem(models.Model):
     )
     subscription = models.ForeignKey(
         "billing.Subscription", null=True, blank=True, on_delete=models.CASCADE, related_name="line_items"
+    )
+    payment_link = models.ForeignKey(
+        "billing.PaymentLink", null=True, blank=True, on_delete=models.CASCADE, related_name="line_items"
     )
     position = models.PositiveIntegerField(default=0)
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -58,6 +61,7 @@ class LineItem(models.Model):
             models.Index(fields=["invoice", "position"], name="billing_lineitem_invoice"),
             models.Index(fields=["quote", "position"], name="billing_lineitem_quote"),
             models.Index(fields=["subscription", "position"], name="billing_lineitem_sub"),
+            models.Index(fields=["payment_link", "position"], name="billing_lineitem_paylink"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gte=0), name="billing_line_quantity_not_negative"),
