@@ -81,32 +81,6 @@ class BillingConfig(AppConfig):
         # Overdue flags, payment reminders and late fees; idempotent, so hourly catches up after any outage.
         registry.register_beat("billing-invoices-daily", task="billing.invoices_daily_all_tenants", schedule=3600.0)
 
-        # Modules of billing whose pages come later show an empty state until then.
-        placeholders = {
-            "payment-links": (
-                _("Payment links"),
-                "accounts.view_payments",
-                _("No payment links yet"),
-                _("Payment links you share with buyers appear here."),
-            ),
-            "subscriptions": (
-                _("Subscriptions"),
-                "accounts.view_subscriptions",
-                _("No subscriptions yet"),
-                _("Recurring billing you set up appears here."),
-            ),
-            "reports": (
-                _("Reports"),
-                "accounts.view_reports",
-                _("No reports yet"),
-                _("Revenue reports appear here once invoices and payments exist."),
-            ),
-        }
-        for slug, (title, permission, empty_title, empty_text) in placeholders.items():
-            registry.register_placeholder_page(
-                slug=slug, title=title, permission=permission, empty_title=empty_title, empty_text=empty_text
-            )
-
         for key, label, url_name, order in [
             ("exchange_rates", _("Exchange rates"), "billing:exchange_rate_index", 60),
             ("tax_rates", _("Tax rates"), "billing:tax_rate_list", 70),
@@ -117,21 +91,10 @@ class BillingConfig(AppConfig):
             )
 
         registry.register_nav_section(key="commerce", label=_("Commerce"), order=20)
-        registry.register_nav_section(key="insights", label=_("Insights"), order=30)
         for key, label, url_name, permission, order in [
             ("products", _("Products"), "billing:product_list", "accounts.view_products", 10),
             ("invoices", _("Invoices"), "billing:invoice_list", "accounts.view_invoices", 30),
-            ("payment-links", _("Payment links"), "module_payment_links", "accounts.view_payments", 40),
-            ("subscriptions", _("Subscriptions"), "module_subscriptions", "accounts.view_subscriptions", 50),
         ]:
             registry.register_nav_entry(
                 key=key, label=label, section="commerce", order=order, url_name=url_name, permission=permission
             )
-        registry.register_nav_entry(
-            key="reports",
-            label=_("Reports"),
-            section="insights",
-            order=10,
-            url_name="module_reports",
-            permission="accounts.view_reports",
-        )
