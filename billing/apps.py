@@ -49,10 +49,22 @@ class BillingConfig(AppConfig):
 
         self._register_platform_parts()
 
-        from billing.setup import quote_approvals, quote_builder, quote_checkout, quote_publishing
+        from billing.setup import quote_approvals, quote_builder, quote_checkout, quote_publishing, subscription_billing
 
-        for feature in (quote_builder, quote_publishing, quote_approvals, quote_checkout):
+        for feature in (quote_builder, quote_publishing, quote_approvals, quote_checkout, subscription_billing):
             feature.register()
+
+        from billing.setup import payment_links
+
+        payment_links.register()
+
+        from billing.setup import subscription_dunning
+
+        subscription_dunning.register()
+
+        from billing.setup import subscriptions as subscription_management
+
+        subscription_management.register()
 
     def _register_platform_parts(self):
         from commerce_hub import registry
@@ -65,8 +77,9 @@ class BillingConfig(AppConfig):
                 ("view_quotes", "View quotes", READERS),
                 ("edit_quotes", "Create and edit quotes", ("sales",)),
                 ("view_invoices", "View invoices", READERS),
-                ("create_invoices", "Create invoices", ("finance",)),
-                ("edit_invoices", "Edit, finalize and void invoices", ("finance",)),
+                # Sales reps invoice their own deals; an admin takes it away by giving someone another role.
+                ("create_invoices", "Create invoices", ("sales", "finance")),
+                ("edit_invoices", "Edit, finalize and void invoices", ("sales", "finance")),
                 ("create_custom_line_items", "Create custom line items", ("sales", "finance")),
                 # Payments recorded by hand on an invoice, and payment links, are billing's; processors are payments'.
                 ("view_payments", "View payments and payouts", READERS),

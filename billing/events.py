@@ -102,3 +102,17 @@ LINE_ITEMS_CHANGED["quote"] = QUOTE_LINE_ITEMS_CHANGED
 SUBSCRIPTION_CREATED = event_declare(
     "subscription.created", app=APP, fields=("id",), optional=("quote_id", "deal_id", "frequency", "start_date")
 )
+
+# The billing run (billing.services.subscription_billing) and the test clock.
+_RUN = ("invoice_id", "period_start", "period_end", "on", "to", "reason", "actor")
+SUBSCRIPTION_INVOICED = event_declare(
+    "subscription.invoiced", app=APP, fields=("id", "invoice_id", "period_start", "period_end"), optional=("number",)
+)
+SUBSCRIPTION_ACTIVATED = event_declare("subscription.activated", app=APP, fields=("id",), optional=_RUN)
+SUBSCRIPTION_ENDED = event_declare("subscription.ended", app=APP, fields=("id",), optional=_RUN)
+SUBSCRIPTION_CANCELED_AT_PERIOD_END = event_declare(
+    "subscription.canceled_at_period_end", app=APP, fields=("id",), optional=_RUN
+)
+SUBSCRIPTION_RESUMED_ON_DATE = event_declare("subscription.resumed_on_date", app=APP, fields=("id",), optional=_RUN)
+SUBSCRIPTION_TRIAL_ENDING = event_declare("subscription.trial_ending", app=APP, fields=("id", "trial_end"))
+SUBSCRIPTION_CLOCK_ADVANCED = event_declare("subscription.clock_advanced", app=APP, fields=("id", "to"), optional=_RUN)

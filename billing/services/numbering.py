@@ -93,3 +93,23 @@ def number_series_update(*, key: str, prefix: str, start_number: int, actor) -> 
                 after={"prefix": prefix, "next_number": start_number},
             )
     return series
+
+
+def numbers_take(*, key: str, count: int) -> list[tuple[str, int]]:
+    """`count` consecutive numbers of a series for a batch of documents, in one statement: the counter row is
+    locked once for the whole batch (not once per document), until the caller's transaction ends. Gap-free for the
+    same reason as number_take: a rollback gives every number of the batch back."""
+    if count <= 0:
+        return []
+    if not connection.in_atomic_block:
+        raise RuntimeError("numbers_take must run inside the finalizing transaction.")
+    number_series_get(key)
+    with connection.cursor() as cursor:
+        # Right-hand sides read the row as it was: last_used becomes the last number of this batch.
+        cursor.execute(
+            "UPDATE billing_numberseries SET next_number = next_number + %s, last_used = next_number + %s - 1 "
+            "WHERE key = %s RETURNING prefix, last_used",
+            [count, count, key],
+        )
+        prefix, last = cursor.fetchone()
+    return [(number_format(prefix, sequence), sequence) for sequence in range(last - count + 1, last + 1)]

@@ -96,16 +96,43 @@ def test_finalize_asks_first_and_a_second_submit_changes_nothing(seller, admin_c
     assert Invoice.objects.get(pk=invoice.pk).number == "INV-1001"
 
 
-def test_read_only_and_sales_users_cannot_finalize_or_record_payments(seller, admin_user):
+def test_read_only_users_cannot_finalize_and_sales_users_cannot_record_payments(seller, admin_user):
     draft = draft_make()
     invoice = finalized_make()
+    viewer = client_for(Role.READ_ONLY)
+    assert viewer.get(f"/billing/invoices/{invoice.pk}/").status_code == 200
+    assert viewer.post(f"/billing/invoices/{draft.pk}/finalize/").status_code == 403
+    assert viewer.post(f"/billing/invoices/{invoice.pk}/void/").status_code == 403
     for role in (Role.READ_ONLY, Role.SALES):
         client = client_for(role)
-        assert client.get(f"/billing/invoices/{invoice.pk}/").status_code == 200
-        assert client.post(f"/billing/invoices/{draft.pk}/finalize/").status_code == 403
         assert client.post(f"/billing/invoices/{invoice.pk}/payments/new/", {"amount": "1"}).status_code == 403
-        assert client.post(f"/billing/invoices/{invoice.pk}/void/").status_code == 403
     assert Invoice.objects.get(pk=draft.pk).status == InvoiceStatus.DRAFT
+
+
+def test_a_sales_user_creates_finalizes_and_sends_an_invoice_from_a_deal(seller):
+    from commerce_hub.events.models import OutgoingEmail
+
+    company, contact = buyer_make()
+    stage = default_pipeline_ensure().stages.first()
+    deal = Deal.objects.create(
+        name="Desks", pipeline=stage.pipeline, stage=stage, company=company, amount_currency="EUR"
+    )
+    deal.contacts.add(contact)
+    LineItem.objects.create(deal=deal, name="Desk", quantity=Decimal(2), unit_price=Decimal("250.00"), currency="EUR")
+    sales = client_for(Role.SALES)
+    deal_page = sales.get(f"/crm/deals/{deal.pk}/").content.decode()
+    assert f'action="/billing/invoices/from/deal/{deal.pk}/"' in deal_page
+    created = sales.post(f"/billing/invoices/from/deal/{deal.pk}/")
+    invoice = Invoice.objects.get(deal=deal)
+    assert created.status_code == 302
+    finalize_url = f"/billing/invoices/{invoice.pk}/finalize/"
+    assert sales.post(finalize_url, {"idempotency_key": form_key(sales.get(finalize_url))}).status_code == 302
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.number) == (InvoiceStatus.OPEN, "INV-1001")
+    send_url = f"/billing/invoices/{invoice.pk}/send/"
+    sent = sales.post(send_url, {"to": [contact.email], "idempotency_key": form_key(sales.get(send_url))})
+    assert sent.status_code == 302
+    assert list(OutgoingEmail.objects.values_list("to", flat=True)) == [contact.email]
 
 
 def test_recording_more_than_the_balance_pays_it_and_shows_the_rest_as_credit(seller, admin_client):

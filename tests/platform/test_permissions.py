@@ -82,7 +82,8 @@ def test_role_permissions_are_the_documented_sets(tenant_alpha):
     sales, finance, viewer = user_make(Role.SALES), user_make(Role.FINANCE), user_make(Role.READ_ONLY)
     assert sales.has_perm("accounts.create_custom_line_items")
     assert not sales.has_perm("accounts.manage_refunds")
-    assert not sales.has_perm("accounts.create_invoices")
+    assert sales.has_perms(["accounts.create_invoices", "accounts.edit_invoices"])
+    assert not sales.has_perm("accounts.manage_payments")
     assert finance.has_perms(
         [
             "accounts.view_invoices",

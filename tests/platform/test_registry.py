@@ -29,7 +29,17 @@ READ = {
 
 # The grants each role had when roles.py listed every app's permissions itself.
 EXPECTED_GRANTS = {
-    Role.SALES: READ | {"edit_crm", "import_crm", "export_data", "edit_quotes", "create_custom_line_items"},
+    # Sales reps create, finalize and send the invoices of their deals (issue 11).
+    Role.SALES: READ
+    | {
+        "edit_crm",
+        "import_crm",
+        "export_data",
+        "edit_quotes",
+        "create_invoices",
+        "edit_invoices",
+        "create_custom_line_items",
+    },
     Role.FINANCE: READ
     | {
         "export_data",
