@@ -54,18 +54,6 @@ class BillingConfig(AppConfig):
         for feature in (quote_builder, quote_publishing, quote_approvals, quote_checkout, subscription_billing):
             feature.register()
 
-        from billing.setup import payment_links
-
-        payment_links.register()
-
-        from billing.setup import subscription_dunning
-
-        subscription_dunning.register()
-
-        from billing.setup import subscriptions as subscription_management
-
-        subscription_management.register()
-
     def _register_platform_parts(self):
         from commerce_hub import registry
 
