@@ -285,7 +285,9 @@ class NoteForm(forms.Form):
 class TaskForm(forms.Form):
     title = forms.CharField(label=gettext_lazy("Task"), required=False, max_length=400)
     due_date = forms.DateField(
-        label=gettext_lazy("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Due date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     owner = forms.ModelChoiceField(
         label=gettext_lazy("Owner"), queryset=User.objects.none(), required=False, empty_label="—"

@@ -68,7 +68,7 @@ class DraftForm(forms.Form):
     terms = forms.ChoiceField(label=_L("Payment terms"), choices=TERMS_CHOICES, required=False)
     terms_days = forms.IntegerField(label=_L("Days"), required=False, min_value=0, max_value=365)
     custom_due_date = forms.DateField(
-        label=_L("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_L("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     payment_methods = forms.MultipleChoiceField(
         label=_L("Accepted payment methods"), choices=PaymentMethod.choices, widget=forms.CheckboxSelectMultiple
@@ -147,13 +147,16 @@ class NewInvoiceForm(forms.Form):
 
 class PaymentForm(forms.Form):
     amount = AmountField(label=_L("Amount"))
-    paid_on = forms.DateField(label=_L("Payment date"), widget=forms.DateInput(attrs={"type": "date"}))
+    # A date input only takes ISO dates: in Dutch the locale's first input format (dd-mm-yyyy) left it empty.
+    paid_on = forms.DateField(
+        label=_L("Payment date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     method = forms.ChoiceField(label=_L("Method"), choices=PaymentMethodKind.choices)
     reference = forms.CharField(label=_L("Reference"), required=False, max_length=140)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["paid_on"].initial = timezone.localdate()
+        self.fields["paid_on"].initial = timezone.localdate()  # today where the tenant is (its timezone is active)
 
 
 class VoidForm(forms.Form):

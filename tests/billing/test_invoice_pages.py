@@ -261,3 +261,25 @@ def test_double_submitted_credit_note_and_send_act_once(seller, admin_client):
     for _ in range(2):
         admin_client.post(f"/billing/invoices/{invoice.pk}/send/", {"to": [email], "idempotency_key": token})
     assert OutgoingEmail.objects.filter(to=email).count() == 1
+
+
+@pytest.mark.parametrize("language", ["en", "nl", "nb"])
+def test_the_payment_date_starts_at_today_in_the_tenants_timezone(seller, language):
+    import datetime
+    import zoneinfo
+    from unittest import mock
+
+    from django.utils import timezone
+
+    from commerce_hub.organization.models import OrganizationProfile
+
+    OrganizationProfile.objects.update(timezone="Pacific/Auckland")
+    invoice = finalized_make()
+    client = Client(HTTP_HOST="alpha.localhost")
+    client.force_login(user_make(Role.FINANCE, language=language))
+    # 23:30 UTC on 4 December is already 5 December in Auckland.
+    late = datetime.datetime(2026, 12, 4, 23, 30, tzinfo=datetime.UTC)
+    with mock.patch.object(timezone, "now", return_value=late):
+        page = client.get(f"/billing/invoices/{invoice.pk}/payments/new/").content.decode()
+    assert late.astimezone(zoneinfo.ZoneInfo("Pacific/Auckland")).date().isoformat() == "2026-12-05"
+    assert 'name="paid_on" value="2026-12-05"' in page
