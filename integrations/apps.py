@@ -12,3 +12,7 @@ class IntegrationsConfig(AppConfig):
         from commerce_hub import registry
 
         registry.register_queue("sync", routes=["integrations.*"])
+
+        from integrations.exact import setup as exact_setup
+
+        exact_setup.register()
