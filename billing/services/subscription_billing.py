@@ -399,7 +399,8 @@ def _batch_write(batch: _Batch) -> None:
         )
         # Customer credit first, before anything is charged: only for buyers that hold some.
         with_credit = _credit_accounts(bills)
-        for bill in bills:
+        # In account order: two batches spending the credit of the same buyers take their locks in one order.
+        for bill in sorted(bills, key=lambda b: (b.account.key, b.invoice.currency, b.invoice.pk)):
             if bill.invoice.total > 0 and (bill.account.key, bill.invoice.currency) in with_credit:
                 bill.credit_used = credit_spend(
                     account=bill.account, invoice=bill.invoice, up_to=bill.invoice.total, actor=None
