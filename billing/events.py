@@ -116,3 +116,25 @@ SUBSCRIPTION_CANCELED_AT_PERIOD_END = event_declare(
 SUBSCRIPTION_RESUMED_ON_DATE = event_declare("subscription.resumed_on_date", app=APP, fields=("id",), optional=_RUN)
 SUBSCRIPTION_TRIAL_ENDING = event_declare("subscription.trial_ending", app=APP, fields=("id", "trial_end"))
 SUBSCRIPTION_CLOCK_ADVANCED = event_declare("subscription.clock_advanced", app=APP, fields=("id", "to"), optional=_RUN)
+
+_SUBSCRIPTION_OPTIONAL = ("actor", "reason", "resume_on", "on", "coupon_id", "invoice_id", "credit", "charge")
+SUBSCRIPTION_PAUSED = event_declare("subscription.paused", app=APP, fields=("id",), optional=_SUBSCRIPTION_OPTIONAL)
+SUBSCRIPTION_RESUMED = event_declare("subscription.resumed", app=APP, fields=("id",), optional=_SUBSCRIPTION_OPTIONAL)
+SUBSCRIPTION_CANCELED = event_declare("subscription.canceled", app=APP, fields=("id",), optional=_SUBSCRIPTION_OPTIONAL)
+SUBSCRIPTION_CANCEL_SCHEDULED = event_declare(
+    "subscription.cancel_scheduled", app=APP, fields=("id",), optional=_SUBSCRIPTION_OPTIONAL
+)
+SUBSCRIPTION_CANCEL_UNSCHEDULED = event_declare(
+    "subscription.cancel_unscheduled", app=APP, fields=("id",), optional=_SUBSCRIPTION_OPTIONAL
+)
+SUBSCRIPTION_CHANGED = event_declare("subscription.changed", app=APP, fields=("id",), optional=_SUBSCRIPTION_OPTIONAL)
+SUBSCRIPTION_COUPON_APPLIED = event_declare(
+    "subscription.coupon_applied", app=APP, fields=("id",), optional=_SUBSCRIPTION_OPTIONAL
+)
+SUBSCRIPTION_COUPON_REMOVED = event_declare(
+    "subscription.coupon_removed", app=APP, fields=("id",), optional=_SUBSCRIPTION_OPTIONAL
+)
+SUBSCRIPTION_LINE_ITEMS_CHANGED = event_declare("subscription.line_items_changed", app=APP, fields=("id",))
+LINE_ITEMS_CHANGED["subscription"] = SUBSCRIPTION_LINE_ITEMS_CHANGED
+COUPON_CREATED = event_declare("coupon.created", app=APP, fields=("id",))
+COUPON_ARCHIVED = event_declare("coupon.archived", app=APP, fields=("id",))
