@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from billing.models import NumberSeries
+from commerce_hub.accounts.models import AuditEntry
 from commerce_hub.accounts.services.audit import audit_record
 
 DEFAULTS = {
@@ -24,8 +25,29 @@ def number_series_register(key: str, *, prefix: str, start: int) -> None:
     DEFAULTS[key] = (prefix, start)
 
 
+SEPARATORS = "-/"
+
+
+def prefix_normalize(prefix: str) -> str:
+    """The number adds its own dash: "NLS-" and "nls" are both the prefix NLS (never NLS--5001)."""
+    return prefix.strip().upper().strip(SEPARATORS)
+
+
 def number_format(prefix: str, sequence: int) -> str:
+    # Series saved before prefixes were normalised may still hold a trailing dash or slash.
+    prefix = prefix.strip(SEPARATORS)
     return f"{prefix}-{sequence}" if prefix else str(sequence)
+
+
+def _prefixes_used(key: str) -> set[str]:
+    """Every prefix a series has numbered with: its current one and each one it had before (the audit trail
+    of number_series_update keeps them). A document numbered under an old prefix keeps that number forever."""
+    used = {prefix_normalize(number_series_get(key).prefix)}
+    befores = AuditEntry.objects.filter(action="billing.number_series_changed", object_repr=key).values_list(
+        "before", flat=True
+    )
+    used.update(prefix_normalize(before["prefix"]) for before in befores if before and before.get("prefix"))
+    return used
 
 
 def number_series_get(key: str) -> NumberSeries:
@@ -58,7 +80,7 @@ def number_take(*, key: str) -> tuple[str, int]:
 def number_series_update(*, key: str, prefix: str, start_number: int, actor) -> NumberSeries:
     """Change a series' prefix and next number. The next number must be above every number already handed out,
     so no number is ever issued twice; a new prefix applies to documents numbered from now on."""
-    prefix = prefix.strip().upper()
+    prefix = prefix_normalize(prefix)
     errors: dict[str, list[str]] = {}
     if not prefix or any(ch not in PREFIX_CHARACTERS for ch in prefix) or len(prefix) > 12:
         errors["prefix"] = [_("Use 1 to 12 letters, digits, dashes or slashes.")]
@@ -66,11 +88,23 @@ def number_series_update(*, key: str, prefix: str, start_number: int, actor) -> 
         errors["start_number"] = [_("Enter a whole number from 1 to 999,999,999,999.")]
     with transaction.atomic():
         series = NumberSeries.objects.select_for_update().get(pk=number_series_get(key).pk)
-        # Two series with one prefix would print the same number on two documents (INV-1001 twice).
+        # Two series with one prefix would print the same number on two documents (INV-1001 twice). A prefix
+        # another series numbered with before is refused too: its documents keep those numbers (credit notes
+        # moved from CN to CRN still hold CN-1002, which invoices prefixed CN would print again).
         for other in DEFAULTS:
-            if other != key and "prefix" not in errors and number_series_get(other).prefix == prefix:
+            if other == key or "prefix" in errors:
+                continue
+            if prefix_normalize(number_series_get(other).prefix) == prefix:
                 errors["prefix"] = [
                     _("Another document series already uses the prefix %(prefix)s.") % {"prefix": prefix}
+                ]
+            elif prefix in _prefixes_used(other):
+                errors["prefix"] = [
+                    _(
+                        "Another document series was numbered with the prefix %(prefix)s before, so its numbers "
+                        "would repeat. Choose another prefix."
+                    )
+                    % {"prefix": prefix}
                 ]
         if series.last_used is not None and start_number <= series.last_used and start_number != series.next_number:
             errors["start_number"] = [

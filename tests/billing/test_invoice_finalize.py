@@ -176,6 +176,43 @@ def test_start_number_at_or_below_a_used_number_is_refused(seller, admin_user):
     assert Invoice.objects.get(number="INV-1001").number == "INV-1001"
 
 
+@pytest.mark.parametrize("typed", ["NLS-", "nls", " NLS/ ", "-NLS-"])
+def test_a_prefix_with_its_own_separator_numbers_without_a_double_dash(seller, admin_user, typed):
+    number_series_update(key="invoice", prefix=typed, start_number=5001, actor=admin_user)
+    assert NumberSeries.objects.get(key="invoice").prefix == "NLS"
+    assert finalized_make(actor=admin_user).number == "NLS-5001"
+
+
+def test_a_series_saved_with_a_trailing_dash_still_numbers_with_one_dash(seller, admin_user):
+    NumberSeries.objects.filter(key="invoice").update(prefix="NLS-", next_number=5001)
+    assert finalized_make(actor=admin_user).number == "NLS-5001"
+
+
+def test_no_two_series_share_a_prefix_whatever_its_separators(seller, admin_user):
+    with pytest.raises(ValidationError) as exc:
+        number_series_update(key="invoice", prefix="CN-", start_number=1001, actor=admin_user)
+    assert exc.value.message_dict["prefix"] == ["Another document series already uses the prefix CN."]
+    assert NumberSeries.objects.get(key="invoice").prefix == "INV"
+
+
+def test_a_prefix_another_series_numbered_with_before_is_refused(seller, admin_user):
+    from billing.models import CreditNote
+    from billing.services.credit_notes import credit_note_create
+
+    invoice = finalized_make(actor=admin_user)
+    finalized_make(actor=admin_user)
+    credit_note_create(invoice=invoice, actor=admin_user, whole=True)  # CN-1001
+    number_series_update(key="credit_note", prefix="CRN", start_number=1002, actor=admin_user)
+    with pytest.raises(ValidationError) as exc:
+        number_series_update(key="invoice", prefix="CN", start_number=1003, actor=admin_user)
+    assert exc.value.message_dict["prefix"] == [
+        "Another document series was numbered with the prefix CN before, so its numbers would repeat. "
+        "Choose another prefix."
+    ]
+    assert NumberSeries.objects.get(key="invoice").prefix == "INV"
+    assert list(CreditNote.objects.values_list("number", flat=True)) == ["CN-1001"]
+
+
 # --- concurrency ------------------------------------------------------------------------------------------------------
 
 
