@@ -54,6 +54,10 @@ class BillingConfig(AppConfig):
         for feature in (quote_builder, quote_publishing, quote_approvals, quote_checkout, subscription_billing):
             feature.register()
 
+        from billing.setup import payment_links
+
+        payment_links.register()
+
     def _register_platform_parts(self):
         from commerce_hub import registry
 

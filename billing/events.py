@@ -138,3 +138,16 @@ SUBSCRIPTION_LINE_ITEMS_CHANGED = event_declare("subscription.line_items_changed
 LINE_ITEMS_CHANGED["subscription"] = SUBSCRIPTION_LINE_ITEMS_CHANGED
 COUPON_CREATED = event_declare("coupon.created", app=APP, fields=("id",))
 COUPON_ARCHIVED = event_declare("coupon.archived", app=APP, fields=("id",))
+
+# Payment links. Reactivating a link is an update (fields ["active"]); a purchase is emitted once it is paid.
+PAYMENT_LINK_CREATED = event_declare("payment_link.created", app=APP, fields=("id",))
+PAYMENT_LINK_UPDATED = event_declare("payment_link.updated", app=APP, fields=("id",), optional=("fields",))
+PAYMENT_LINK_DEACTIVATED = event_declare("payment_link.deactivated", app=APP, fields=("id",))
+PAYMENT_LINK_PURCHASED = event_declare(
+    "payment_link.purchased",
+    app=APP,
+    fields=("id", "purchase_id"),
+    optional=("invoice_id", "amount", "currency", "contact_id", "company_id"),
+)
+PAYMENT_LINK_LINE_ITEMS_CHANGED = event_declare("payment_link.line_items_changed", app=APP, fields=("id",))
+LINE_ITEMS_CHANGED["payment_link"] = PAYMENT_LINK_LINE_ITEMS_CHANGED

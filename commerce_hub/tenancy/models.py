@@ -1,7 +1,13 @@
+import logging
+
 from django.db import connection, models
 from django_tenants.clone import CloneSchema
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import get_tenant_base_schema, schema_exists
+
+from commerce_hub.tenancy.provisioning import ProvisioningUnavailable, schema_provision
+
+logger = logging.getLogger(__name__)
 
 
 class Tenant(TenantMixin):
@@ -26,7 +32,7 @@ class Tenant(TenantMixin):
         return self.name
 
     def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
-        """Clone the template schema, tables, data and django_migrations rows included.
+        """Copy the template schema, tables, data and django_migrations rows included (see provisioning).
 
         django-tenants would also run `migrate_schemas --fake` after cloning, which builds the whole
         migration graph (hundreds of ms) to record what the cloned django_migrations rows already say.
@@ -37,8 +43,13 @@ class Tenant(TenantMixin):
             return super().create_schema(check_if_exists, sync_schema, verbosity)
         if check_if_exists and schema_exists(self.schema_name):
             return False
-        CloneSchema().clone_schema(base_schema, self.schema_name, self.clone_mode)
-        _constraint_names_restore(base_schema, self.schema_name)
+        try:
+            schema_provision(template=base_schema, schema_name=self.schema_name)
+        except ProvisioningUnavailable as exc:
+            # No usable pg_dump on this machine: the same schema, by the clone function (slower as tenants grow).
+            logger.warning("Cloning %s the slow way: %s", self.schema_name, exc)
+            CloneSchema().clone_schema(base_schema, self.schema_name, self.clone_mode)
+            _constraint_names_restore(base_schema, self.schema_name)
         connection.set_schema_to_public()
         return True
 
