@@ -39,6 +39,8 @@ class OwnerKind:
     # adjustments, after the change and under the document's lock: a quote reprices itself and copies its lines onto
     # its deal, so a failure there undoes the edit too.
     on_lines_changed: Callable[[Model, object], None] | None = None
+    # Whether the document takes one-time adjustments (DocumentAdjustment has a column for it): payment links do not.
+    adjustments: bool = True
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class LineOwner:
         return LineItem.objects.filter(**self.lookup)
 
     def adjustments(self) -> QuerySet[DocumentAdjustment]:
+        if not self.kind.adjustments:
+            return DocumentAdjustment.objects.none()
         return DocumentAdjustment.objects.filter(**self.lookup)
 
 

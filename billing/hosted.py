@@ -38,6 +38,25 @@ def pay_url_for(invoice: Invoice) -> str:
     return _pay_url(invoice) if _pay_url is not None else ""
 
 
+# fn(invoice) -> the URL of a billing page the buyer continues to once `invoice` is paid online (a payment link's
+# thank-you page, or its redirect), or "" when the payment page's own confirmation is the end. Billing's features
+# register these; the payments app's checkout asks after_payment_url when a payment succeeded.
+_after_payment: list[Callable[[Invoice], str]] = []
+
+
+def register_after_payment_url(fn: Callable[[Invoice], str]) -> None:
+    if fn not in _after_payment:
+        _after_payment.append(fn)
+
+
+def after_payment_url(invoice: Invoice) -> str:
+    for fn in _after_payment:
+        url = fn(invoice)
+        if url:
+            return url
+    return ""
+
+
 def hosted_headers(response: HttpResponse) -> HttpResponse:
     # The URL is the only key to the document: never cache it anywhere, never leak it to another site.
     response["Cache-Control"] = "no-store"

@@ -209,7 +209,7 @@ PASSWORD_RESET_TIMEOUT = 3600
 SESSION_ABSOLUTE_SECONDS = int(os.environ.get("SESSION_ABSOLUTE_SECONDS", 7 * 24 * 3600))
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 # Hosted pages whose path carries a token: misses count against the client address (HostedTokenGuardMiddleware).
-HOSTED_TOKEN_PATH_PREFIXES = ["/billing/i/", "/billing/q/", "/payments/pay/"]
+HOSTED_TOKEN_PATH_PREFIXES = ["/billing/i/", "/billing/q/", "/billing/l/", "/payments/pay/"]
 # A signup form sent back sooner than this after it was shown is refused (people take longer; bots do not).
 SIGNUP_MIN_FILL_SECONDS = int(os.environ.get("SIGNUP_MIN_FILL_SECONDS", 2))
 # Checkout pages whose form may be answered with a redirect to a processor or bank (form-action allows https: there).

@@ -563,6 +563,8 @@ def _apply_adjustment(adjustment: DocumentAdjustment, values: AdjustmentValues) 
 def adjustment_create(*, owner: LineOwner, values: AdjustmentValues, actor) -> DocumentAdjustment:
     with transaction.atomic():
         _lock(owner)
+        if not owner.kind.adjustments:
+            raise ValidationError(_("This document takes no one-time discounts, fees or taxes."))
         errors = _adjustment_errors(owner, values, None)
         if errors:
             raise ValidationError(errors)

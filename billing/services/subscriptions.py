@@ -66,7 +66,8 @@ def period_bounds(*, start: date, frequency: str, index: int, anchor_day: int | 
 
 # --- collection (the seam for payments) -------------------------------------------------------------------------------
 
-# fn(quote=..., invoice=...) -> the public id of the saved payment method the buyer's checkout left, or "".
+# fn(quote=..., invoice=...) -> the public id of the saved payment method the buyer's checkout left, or "" (quote is
+# None for a payment link's purchase).
 _payment_method_resolver: Callable[..., str] | None = None
 
 
@@ -78,7 +79,8 @@ def subscription_payment_method_register(fn: Callable[..., str] | None) -> None:
     _payment_method_resolver = fn
 
 
-def _saved_payment_method(quote: Quote, invoice: Invoice | None) -> str:
+def subscription_saved_payment_method(quote: Quote | None, invoice: Invoice | None) -> str:
+    """The saved payment method the checkout that paid `invoice` left behind, or "" (see the register function)."""
     if _payment_method_resolver is None or invoice is None:
         return ""
     return (_payment_method_resolver(quote=quote, invoice=invoice) or "")[:64]
@@ -95,7 +97,7 @@ class _Group:
     lines: tuple[LineItem, ...]
 
 
-def _term_periods(lines: Iterable[LineItem], frequency: str) -> int | None:
+def subscription_term_periods(lines: Iterable[LineItem], frequency: str) -> int | None:
     """The subscription's term in periods: the longest of its lines' terms (each line keeps its own term, so a line
     with a shorter one stops being billed after it), or none when some line runs until canceled."""
     rule = pricing.frequency_rule(frequency)
@@ -155,7 +157,7 @@ def subscriptions_create_from_quote(
     if not groups:
         return []
     contact = quote.contacts.order_by("last_name", "first_name", "id").first()
-    method_ref = _saved_payment_method(quote, invoice)
+    method_ref = subscription_saved_payment_method(quote, invoice)
     terms = invoice_settings_get().payment_terms_days
     created = []
     for group in groups:
@@ -187,7 +189,7 @@ def subscriptions_create_from_quote(
                     current_period_start=period_start,
                     current_period_end=period_end,
                     next_billing_date=next_billing,
-                    term_periods=_term_periods(group.lines, group.frequency),
+                    term_periods=subscription_term_periods(group.lines, group.frequency),
                     collection_method=(
                         CollectionMethod.CHARGE_AUTOMATICALLY if method_ref else CollectionMethod.SEND_INVOICE
                     ),

@@ -6,12 +6,15 @@ from billing.urls import (
     invoice_settings,
     invoices,
     line_items,
+    payment_links,
+    payment_links_hosted,
     products,
     quote_checkout,
     quote_hosted,
     quote_settings,
     quotes,
     receivables,
+    subscriptions,
     tax_rates,
 )
 
@@ -29,4 +32,7 @@ urlpatterns = [
     *quote_hosted.urlpatterns,
     *quote_settings.urlpatterns,
     *quote_checkout.urlpatterns,
+    *subscriptions.urlpatterns,
+    *payment_links.urlpatterns,
+    *payment_links_hosted.urlpatterns,
 ]

@@ -212,6 +212,7 @@ COMMERCE = [
     ("Commerce", "Products", "/billing/products/"),
     ("Commerce", "Quotes", "/billing/quotes/"),
     ("Commerce", "Invoices", "/billing/invoices/"),
+    ("Commerce", "Payment links", "/billing/payment-links/"),
     ("Commerce", "Payments", "/payments/"),
     ("Commerce", "Payouts", "/payments/payouts/"),
 ]

@@ -9,6 +9,7 @@ def test_home_lists_the_navigation(admin_client):
         "Products",
         "Quotes",
         "Invoices",
+        "Payment links",
         "Payments",
         "Settings",
     ]:
