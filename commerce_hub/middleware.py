@@ -1,5 +1,6 @@
 import logging
 import re
+import time
 import uuid
 import zoneinfo
 
@@ -121,18 +122,22 @@ class HostedTokenGuardMiddleware:
     def __call__(self, request):
         from django.conf import settings
 
-        from commerce_hub.accounts.ratelimit import ratelimit_hit, ratelimit_peek, too_many_requests
+        from commerce_hub.accounts.ratelimit import ratelimit_give_back, ratelimit_hit, too_many_requests
 
         prefixes = tuple(getattr(settings, "HOSTED_TOKEN_PATH_PREFIXES", ()))
         if not prefixes or not request.path_info.startswith(prefixes):
             return self.get_response(request)
         ip = client_ip(request) or "-"
-        verdict = ratelimit_peek(name="hosted_token", keys=[ip])
+        # Every request is counted before the view runs (one atomic increment), and a hit is given back once the
+        # link turns out to exist: checking first and counting after the miss let 32 concurrent guesses through a
+        # limit of 30, as each one read the count before any of them had added to it.
+        now = time.time()  # the give-back must land in the window the hit was counted in
+        verdict = ratelimit_hit(name="hosted_token", keys=[ip], now=now)
         if not verdict.allowed:
             return too_many_requests(request, name="hosted_token", retry_after=verdict.retry_after)
         response = self.get_response(request)
-        if response.status_code in (404, 410):
-            ratelimit_hit(name="hosted_token", keys=[ip])
+        if response.status_code not in (404, 410):
+            ratelimit_give_back(name="hosted_token", keys=[ip], now=now)
         if request.path_info.startswith(tuple(getattr(settings, "CSP_FORM_ACTION_HTTPS_PREFIXES", ()))):
             # A checkout form's answer may redirect to the payment processor or the buyer's bank (3-D Secure,
             # iDEAL through Stripe), which form-action 'self' would stop: these pages allow any https target.

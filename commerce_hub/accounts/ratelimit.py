@@ -55,8 +55,24 @@ def _window_start(limit: Limit, now: float) -> int:
     return int(now // limit.window_seconds) * limit.window_seconds
 
 
-def ratelimit_hit(*, name: str, keys: list[str | None], now: float | None = None) -> Verdict:
-    """Count one hit against each key; refuse when any key is over the limit in the current window."""
+# Count and expire in one step, on the Redis server: the first hit of a window sets its expiry, so a counter never
+# outlives its window and no two requests can both read "29" and both pass a limit of 30.
+_INCR_WITH_EXPIRY = """
+local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return count
+"""
+
+
+def _incr(cache_key: str, *, by: int, timeout: int) -> int:
+    """Add `by` to a counter atomically and return its new value (the tenant key function applies, as for every
+    cache key)."""
+    key = cache.make_and_validate_key(cache_key)
+    client = cache._cache.get_client(key, write=True)
+    return int(client.eval(_INCR_WITH_EXPIRY, 1, key, by, timeout))
+
+
+def _count(name: str, keys: list[str | None], now: float | None, *, by: int = 1) -> Verdict:
     limit = LIMITS[name]
     now = time.time() if now is None else now
     start = _window_start(limit, now)
@@ -64,21 +80,28 @@ def ratelimit_hit(*, name: str, keys: list[str | None], now: float | None = None
     for key in keys:
         if not key:
             continue
-        cache_key = f"{_key(name, key)}:{start}"
-        cache.add(cache_key, 0, timeout=limit.window_seconds + 5)
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add() and incr()
-            cache.add(cache_key, 1, timeout=limit.window_seconds + 5)
-            count = 1
+        count = _incr(f"{_key(name, key)}:{start}", by=by, timeout=limit.window_seconds + 5)
         if count > limit.hits:
             allowed = False
     retry_after = 0 if allowed else max(1, math.ceil(start + limit.window_seconds - now))
     return Verdict(allowed=allowed, retry_after=retry_after)
 
 
+def ratelimit_hit(*, name: str, keys: list[str | None], now: float | None = None) -> Verdict:
+    """Count one hit against each key; refuse when any key is over the limit in the current window. Checking and
+    counting are one atomic Redis operation per key, so concurrent requests can never pass more than the limit."""
+    return _count(name, keys, now)
+
+
+def ratelimit_give_back(*, name: str, keys: list[str | None], now: float | None = None) -> None:
+    """Undo a hit counted up front that turned out not to count (a hosted link that did exist)."""
+    _count(name, keys, now, by=-1)
+
+
 def ratelimit_peek(*, name: str, keys: list[str | None], now: float | None = None) -> Verdict:
-    """Whether a hit now would be refused, without counting one (to refuse before doing any work)."""
+    """Whether a hit now would be refused, without counting one (to refuse before doing any work). Not atomic with
+    a later ratelimit_hit: where concurrent requests must not pass the limit together, count first with
+    ratelimit_hit and give the hit back with ratelimit_give_back when it should not have counted."""
     limit = LIMITS[name]
     now = time.time() if now is None else now
     start = _window_start(limit, now)

@@ -292,3 +292,73 @@ def test_checkout_pages_may_send_their_form_on_to_a_processor_others_may_not(cli
     login = client_alpha.get("/login/")
     assert "form-action 'self';" in login["Content-Security-Policy"] + ";"
     assert "https:" not in login["Content-Security-Policy"].split("form-action")[1].split(";")[0]
+
+
+def test_concurrent_hosted_link_guesses_pass_exactly_the_limit(tenant_alpha):
+    """50 guesses from one address at the same moment: exactly 30 reach the view, the rest get 429."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.http import HttpResponseNotFound
+    from django.test import RequestFactory
+
+    from commerce_hub.accounts.ratelimit import LIMITS
+    from commerce_hub.middleware import HostedTokenGuardMiddleware
+
+    limit = LIMITS["hosted_token"].hits
+    start = threading.Barrier(50)
+    reached = []
+
+    def view(request):
+        reached.append(1)
+        time.sleep(0.2)  # every guess is inside the view while the others are checked
+        return HttpResponseNotFound()
+
+    guard = HostedTokenGuardMiddleware(view)
+
+    def guess(n):
+        request = RequestFactory().get(f"/billing/i/guess{n}/", REMOTE_ADDR="203.0.113.99")
+        request.tenant = tenant_alpha
+        start.wait(10)
+        return guard(request).status_code
+
+    from unittest import mock
+
+    from django.http import HttpResponse
+
+    # The 429 page itself reads the tenant's profile, which these threads' connections cannot see.
+    refused = mock.patch(
+        "commerce_hub.accounts.ratelimit.too_many_requests", lambda request, **kw: HttpResponse(status=429)
+    )
+    with refused, ThreadPoolExecutor(max_workers=50) as pool:
+        statuses = list(pool.map(guess, range(50)))
+    assert (statuses.count(404), statuses.count(429), len(reached)) == (limit, 50 - limit, limit)
+
+
+def test_concurrent_rate_limit_hits_allow_exactly_the_limit(tenant_alpha):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from commerce_hub.accounts.ratelimit import LIMITS, ratelimit_hit
+
+    start = threading.Barrier(40)
+
+    def hit(_n):
+        start.wait(10)
+        return ratelimit_hit(name="signup", keys=["198.51.100.9"], now=1_000_000.0).allowed
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        allowed = list(pool.map(hit, range(40)))
+    assert allowed.count(True) == LIMITS["signup"].hits
+
+
+def test_an_existing_hosted_link_does_not_count_as_a_guess(client_alpha):
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from commerce_hub.middleware import HostedTokenGuardMiddleware
+
+    guard = HostedTokenGuardMiddleware(lambda request: HttpResponse("ok"))
+    for _ in range(40):
+        assert guard(RequestFactory().get("/billing/i/real-token/", REMOTE_ADDR="203.0.113.98")).status_code == 200
+    assert client_alpha.get("/billing/i/guess/", REMOTE_ADDR="203.0.113.98").status_code == 404
