@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import Invoice, InvoiceStatus
 from billing.selectors.receivables import with_figures
 from integrations.exact.client import ExactClient
-from integrations.models import ExactLink, LinkKind
 
 RECEIVABLES = "cashflow/Receivables"
 
@@ -55,7 +54,6 @@ def reconciliation(*, client: ExactClient | None = None) -> list[Difference]:
     invoices = with_figures(
         Invoice.objects.filter(status=InvoiceStatus.OPEN) | Invoice.objects.filter(number__in=refs)
     ).exclude(status=InvoiceStatus.DRAFT)
-    linked = set(ExactLink.objects.filter(kind=LinkKind.INVOICE).values_list("object_id", flat=True))
     differences = []
     seen = set()
     for invoice in invoices.order_by("number"):
@@ -87,5 +85,4 @@ def reconciliation(*, client: ExactClient | None = None) -> list[Difference]:
             differences.append(
                 Difference("missing_here", ref, None, None, _money(row.get("AmountFC")), str(row.get("Currency", "")))
             )
-    del linked
     return differences
