@@ -58,6 +58,10 @@ class BillingConfig(AppConfig):
 
         payment_links.register()
 
+        from billing.setup import subscription_dunning
+
+        subscription_dunning.register()
+
     def _register_platform_parts(self):
         from commerce_hub import registry
 

@@ -64,6 +64,13 @@ CUSTOMER_CREDIT_APPLIED = event_declare(
     "customer_credit.applied", app=APP, fields=("account", "currency", "amount", "invoice_id")
 )
 
+# Dunning (billing.services.subscription_dunning): a failed automatic charge makes a subscription past due; paying
+# the invoice (or voiding it) makes it active again.
+SUBSCRIPTION_PAST_DUE = event_declare(
+    "subscription.past_due", app=APP, fields=("id",), optional=("invoice_id", "since")
+)
+SUBSCRIPTION_RECOVERED = event_declare("subscription.recovered", app=APP, fields=("id",), optional=("invoice_id",))
+
 # Line items, by the kind of document that owns them (billing.editor.OwnerKind.kind).
 DEAL_LINE_ITEMS_CHANGED = event_declare("deal.line_items_changed", app=APP, fields=("id",))
 LINE_ITEMS_CHANGED = {"deal": DEAL_LINE_ITEMS_CHANGED, "invoice": INVOICE_LINE_ITEMS_CHANGED}

@@ -55,6 +55,10 @@ class PaymentsConfig(AppConfig):
         from payments.views.checkout import checkout_pay_url
 
         register_pay_url(checkout_pay_url)
+        # Subscriptions charged automatically: the collector, the checkout's saved method, dunning's buyer page.
+        from payments.services import subscription_charges
+
+        subscription_charges.register()
         registry.register_nav_entry(
             key="payments",
             label=_("Payments"),

@@ -97,6 +97,7 @@ def payment_start(
     return_url: str = "",
     processor: Processor | None = None,
     actor=None,
+    saved_method=None,
 ) -> Payment:
     """Pay an invoice's open balance. The same attempt key returns the same payment (a double click, a replayed
     post); a second attempt while one is in flight is refused with a clear message."""
@@ -144,6 +145,9 @@ def payment_start(
                     buyer_name=buyer_name[:200],
                     language=language,
                     created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                    # The method this checkout saved for a subscription's later charges (named before the charge,
+                    # so whatever reacts to the invoice being paid finds it).
+                    saved_method=saved_method,
                     # The crash marker: from here on the processor may have seen this attempt.
                     called_at=timezone.now(),
                 )

@@ -6,6 +6,7 @@ from django.urls import include, path
 app_name = "payments"
 
 urlpatterns = [
+    path("", include("payments.urls.subscription_method")),
     path("", include("payments.urls.checkout")),
     path("", include("payments.urls.records")),
     path("", include("payments.urls.payouts")),

@@ -44,6 +44,7 @@ from payments.selectors.checkout import checkout_methods
 from payments.selectors.settings import payment_settings
 from payments.services.checkout_emails import payment_method_text
 from payments.services.payments import payment_cancel, payment_refresh, payment_start
+from payments.services.subscription_charges import checkout_method_save
 
 STRIPE_PARTIAL = "payments/checkout/_stripe.html"
 # What the buyer types that must never reach an error report.
@@ -251,6 +252,14 @@ def _checkout_post(request, invoice: Invoice) -> HttpResponse:
         return _render(request, invoice, bound=form)
     # Scoped so a key can only ever name a checkout attempt.
     attempt_key = f"checkout-{key}"
+    # A checkout that starts a subscription saves the method first, so later periods can be charged with it.
+    saved_method = checkout_method_save(
+        invoice=invoice,
+        method=method,
+        method_data=form.method_data(),
+        attempt_key=attempt_key,
+        email=form.cleaned_data["email"],
+    )
     try:
         payment = payment_start(
             invoice=invoice,
@@ -261,6 +270,7 @@ def _checkout_post(request, invoice: Invoice) -> HttpResponse:
             buyer_name=form.buyer_name() or _buyer_name(invoice, form.cleaned_data["email"]),
             language=invoice.language,
             return_url=request.build_absolute_uri(reverse("payments:checkout_returned", args=[invoice.public_token])),
+            saved_method=saved_method,
         )
     except ValidationError as exc:
         # The same form sent twice at once: the other request made the payment while this one waited for the

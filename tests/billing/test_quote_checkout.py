@@ -109,11 +109,13 @@ def test_paying_by_card_completes_the_quote_with_its_subscriptions_stage_and_ema
         today + relativedelta(months=1) - timedelta(days=1),
     )
     assert hosting.next_billing_date == today + relativedelta(months=1)  # the first month was paid at checkout
+    # The checkout saved the card, so later periods are charged to it automatically.
     assert (hosting.company_id, hosting.deal_id, hosting.collection_method) == (
         quote.company_id,
         quote.deal_id,
-        "send_invoice",
+        "charge_automatically",
     )
+    assert hosting.payment_method_ref == payment.saved_method.processor_reference != ""
     assert [li.name for li in hosting.line_items.all()] == ["Hosting"]
     assert (support.status, support.start_date) == (SubscriptionStatus.SCHEDULED, today + relativedelta(months=3))
     assert support.next_billing_date == support.start_date and support.current_period_start is None
