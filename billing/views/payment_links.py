@@ -78,8 +78,9 @@ def _accent() -> str:
 
 
 def embed_snippet(link: PaymentLink, url: str) -> str:
-    """A plain HTML button for websites and emails: an <a> with inline style, every value escaped."""
-    return str(
+    """A plain HTML button for websites and emails: an <a> with inline style, every value escaped. Returned as
+    plain text (not marked safe), so a page showing the code escapes it once more."""
+    return "".join(
         format_html(
             '<a href="{}" target="_blank" rel="noopener" style="{}">{}</a>',
             url,
