@@ -126,23 +126,39 @@ def session_check(request):
     return _two_factor_gate(request)
 
 
-_TWO_FACTOR_OPEN_URLS = ("accounts:two_factor_setup", "accounts:logout", "accounts:security")
+_TWO_FACTOR_OPEN_URLS = (
+    "accounts:two_factor_setup",
+    "accounts:two_factor_session_verify",
+    "accounts:logout",
+    "accounts:security",
+)
 
 
 def _two_factor_gate(request):
-    """Where the tenant requires two-factor authentication for the person's role and they have none yet, every page
-    but the setup (and signing out) sends them to the setup."""
+    """Whether this session may go on, checked on every request, so a tenant turning the requirement on reaches
+    sessions opened before it, not only the next sign-in. Where the tenant requires two-factor authentication for
+    the person's role, a session that never gave a second factor is sent to set one up (no authenticator yet) or
+    to enter a code (one was set up since, perhaps in another browser); only the setup, the code page and signing
+    out stay open."""
+    from urllib.parse import urlencode
+
     from commerce_hub.accounts import two_factor
 
     if request.session.get(two_factor.SESSION_VERIFIED) or not two_factor.two_factor_required_for(request.user):
         return None
-    if two_factor.user_has_two_factor(request.user):
-        two_factor.session_mark_verified(request)
-        return None
     if request.path_info in {reverse(name) for name in _TWO_FACTOR_OPEN_URLS}:
         return None
-    messages.warning(request, _("Your workspace requires two-factor authentication for your role. Set it up now."))
-    response = redirect("accounts:two_factor_setup")
+    if two_factor.user_has_two_factor(request.user):
+        messages.warning(
+            request, _("Your workspace requires two-factor authentication for your role. Enter a code to continue.")
+        )
+        target = reverse("accounts:two_factor_session_verify")
+        if request.method == "GET" and not request.headers.get("HX-Request"):
+            target = f"{target}?{urlencode({'next': request.get_full_path()})}"
+    else:
+        messages.warning(request, _("Your workspace requires two-factor authentication for your role. Set it up now."))
+        target = reverse("accounts:two_factor_setup")
+    response = redirect(target)
     if request.headers.get("HX-Request"):
-        response["HX-Redirect"] = response["Location"]
+        response["HX-Redirect"] = target
     return response

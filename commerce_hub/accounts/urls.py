@@ -12,6 +12,7 @@ urlpatterns = [
     path("account/sessions/sign-out-others/", views_security.sessions_logout_others, name="sessions_logout_others"),
     path("account/two-factor/", views_security.two_factor_setup, name="two_factor_setup"),
     path("account/two-factor/disable/", views_security.two_factor_disable, name="two_factor_disable"),
+    path("account/two-factor/verify/", views_security.two_factor_session_verify, name="two_factor_session_verify"),
     path("settings/security/", views_security.security_settings, name="security_settings"),
     path("welcome/<str:token>/", views.welcome, name="welcome"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),

@@ -179,6 +179,40 @@ def login_verify(request):
     return render(request, "accounts/login_verify.html", {"form": form}, status=400 if form.errors else 200)
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_session_verify(request):
+    """A signed-in session that never gave a second factor, once the tenant requires one: a code lets it go on."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = reverse("home")
+    if request.session.get(two_factor.SESSION_VERIFIED) or not two_factor.user_has_two_factor(request.user):
+        return redirect(next_url)
+    form = OtpTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        # Counted before the code is checked, so parallel guesses cannot pass the limit together.
+        verdict = ratelimit_hit(name="otp", keys=[f"user:{request.user.pk}", client_ip(request)])
+        if not verdict.allowed:
+            return too_many_requests(request, name="otp", retry_after=verdict.retry_after)
+        if two_factor.token_verify(request.user, form.cleaned_data["token"]):
+            two_factor.session_mark_verified(request)
+            audit_record(actor=request.user, action="auth.two_factor_verified", obj=request.user)
+            return redirect(next_url)
+        audit_record(
+            actor=request.user,
+            action="auth.two_factor_failed",
+            object_type="accounts.user",
+            object_repr=request.user.email,
+        )
+        form.add_error("token", _("That code is not right. Try the newest code from your app, or a recovery code."))
+    return render(
+        request,
+        "accounts/two_factor_session_verify.html",
+        {"form": form, "next": next_url},
+        status=400 if form.errors else 200,
+    )
+
+
 @require_perm("accounts.manage_settings")
 @require_http_methods(["GET", "POST"])
 def security_settings(request):
