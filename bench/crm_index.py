@@ -38,17 +38,6 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     return q[49] * 1000, q[94] * 1000
 
 
-def _time(fn, rounds: int) -> list[float]:
-    for _ in range(3):
-        fn()  # warm caches and the connection
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return samples
-
-
 def _measure(schema, client, admin, url, object_type, raw_sql, raw_params) -> dict:
     from django.db import connection
     from django.http import QueryDict
@@ -71,11 +60,13 @@ def _measure(schema, client, admin, url, object_type, raw_sql, raw_params) -> di
         index = index_query(object_type, QueryDict(url.split("?", 1)[1]), admin)
         orm_sql, orm_params = index.queryset.order_by(*index.ordering)[:51].query.sql_with_params()
 
+    # SQL runs on a plain psycopg connection whose search path is the tenant's, set once: the tenant cursor would
+    # add a search-path switch to every query, which the raw baseline must not pay.
+    plain = _plain_connection(schema)
+
     def sql_of(statement, params):
         def run():
-            with schema_context(schema), connection.cursor() as cursor:
-                cursor.execute(statement, params)
-                cursor.fetchall()
+            plain.execute(statement, params).fetchall()
 
         return run
 
@@ -85,7 +76,28 @@ def _measure(schema, client, admin, url, object_type, raw_sql, raw_params) -> di
         ("orm_sql", sql_of(orm_sql, orm_params)),
         ("raw", sql_of(raw_sql, raw_params)),
     )
-    return {key: _percentiles(_time(fn, ROUNDS)) for key, fn in timings}
+    try:
+        return _interleaved(timings)
+    finally:
+        plain.close()
+
+
+def _plain_connection(schema: str) -> psycopg.Connection:
+    return psycopg.connect(os.environ["DATABASE_URL"], autocommit=True, options=f"-c search_path={schema},public")
+
+
+def _interleaved(timings) -> dict:
+    """Each case once per round, in turn (A B A B ...), so a busy moment on the machine slows all of them alike."""
+    for _ in range(3):
+        for _key, fn in timings:
+            fn()  # warm caches and the connection
+    samples = {key: [] for key, _fn in timings}
+    for _ in range(ROUNDS):
+        for key, fn in timings:
+            started = time.perf_counter()
+            fn()
+            samples[key].append(time.perf_counter() - started)
+    return {key: _percentiles(values) for key, values in samples.items()}
 
 
 def main() -> int:

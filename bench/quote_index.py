@@ -36,6 +36,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.crm_index import _bench_database_url, _percentiles  # noqa: E402
@@ -340,11 +342,13 @@ def _cases(client, admin, owner, deal, today, deep: int) -> tuple[dict, dict]:
 
         return run
 
+    # SQL runs on a plain psycopg connection whose search path is the tenant's, set once: the tenant cursor would
+    # add a search-path switch to every query, which the raw baseline must not pay.
+    plain = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True, options=f"-c search_path={SCHEMA},public")
+
     def sql_of(statement, params):
         def run():
-            with schema_context(SCHEMA), connection.cursor() as cursor:
-                cursor.execute(statement, params)
-                return cursor.fetchall()
+            return plain.execute(statement, params).fetchall()
 
         return run
 

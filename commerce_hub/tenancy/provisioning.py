@@ -226,7 +226,8 @@ def _pg_dump(template: str, section: str) -> str:
     env = {**os.environ, "PGCONNECT_TIMEOUT": "10"}
     if settings.get("PASSWORD"):
         env["PGPASSWORD"] = settings["PASSWORD"]
-    args = ["--schema-only", "--no-owner", "--no-privileges", f"--section={section}", "--schema", template]
+    args = ["--schema-only", "--no-owner", "--no-privileges", "--no-password", f"--section={section}"]
+    args += ["--schema", template]
     if settings.get("HOST"):
         args += ["--host", settings["HOST"]]
     if settings.get("PORT"):

@@ -105,18 +105,19 @@ def schema_migrate(schema: str) -> SchemaResult:
     INDEX CONCURRENTLY cannot run in a transaction) runs on its own; the ones before it stay applied, and a
     concurrent index build that fails leaves an INVALID index to drop (docs/scaling.md)."""
     from django.core.management.commands.migrate import Command as MigrateCommand
-    from django.db.migrations.executor import MigrationExecutor
 
     started = time.perf_counter()
     try:
         connection.set_schema(schema, include_public=False)
-        MigrationRecorder(connection).ensure_schema()
+        recorder = MigrationRecorder(connection)
+        recorder.ensure_schema()
         connection.set_schema(schema)
-        executor = MigrationExecutor(connection)
-        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-        applied = tuple(f"{m.app_label}.{m.name}" for m, _backwards in plan)
+        done = recorder.applied_migrations()
+        graph = _graph()
+        plan = [graph.nodes[key] for key in _full_plan() if key not in done]
+        applied = tuple(f"{m.app_label}.{m.name}" for m in plan)
         if plan:
-            every_atomic = all(getattr(m, "atomic", True) for m, _backwards in plan)
+            every_atomic = all(getattr(m, "atomic", True) for m in plan)
             with transaction.atomic() if every_atomic else nullcontext():
                 MigrateCommand(stdout=StringIO(), stderr=StringIO()).execute(
                     database="default",
@@ -140,6 +141,26 @@ def schema_migrate(schema: str) -> SchemaResult:
         return SchemaResult(schema, False, time.perf_counter() - started, error=f"{type(exc).__name__}: {exc}")
     finally:
         connection.set_schema_to_public()
+
+
+_loaded: list = []
+
+
+def _graph():
+    """The migration graph, built once per process (the files do not change while it runs)."""
+    if not _loaded:
+        _loaded.append(MigrationLoader(None, ignore_no_migrations=True).graph)
+    return _loaded[0]
+
+
+def _full_plan() -> list[tuple[str, str]]:
+    graph, seen, plan = _graph(), set(), []
+    for leaf in sorted(graph.leaf_nodes()):
+        for key in graph.forwards_plan(leaf):
+            if key not in seen:
+                seen.add(key)
+                plan.append(key)
+    return plan
 
 
 # --- run state -------------------------------------------------------------------------------------------------------
