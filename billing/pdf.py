@@ -14,9 +14,10 @@ from __future__ import annotations
 import base64
 import colorsys
 import hashlib
+import io
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -32,7 +33,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
@@ -40,6 +41,7 @@ from billing.documents import invoice_document
 from billing.models import CreditNote, Invoice
 from billing.models.choices import AdjustmentKind, Frequency, PricingModel
 from billing.models.invoice_settings import PaymentMethod
+from billing.pdf_attachments import pdf_attachments_for
 from commerce_hub.money import current_locale, money_format, quantize
 
 STYLESHEET_PATH = Path(settings.BASE_DIR) / "templates" / "pdf" / "document.css"
@@ -99,15 +101,30 @@ def _extra_stylesheet(path: Path) -> CSS:
     return sheets[path]
 
 
-def html_pdf(html: str, *, stylesheet: bool = True, extra_stylesheet: Path | None = None) -> bytes:
+def html_pdf(
+    html: str, *, stylesheet: bool = True, extra_stylesheet: Path | None = None, attachments: Sequence = ()
+) -> bytes:
     """Render HTML to PDF bytes offline (no base URL, no network), with the document stylesheet and, when given,
-    a further stylesheet on top of it."""
+    a further stylesheet on top of it. With attachments (billing.pdf_attachments.PdfAttachment) the file is a
+    PDF/A-3b that embeds them; the pages render the same either way."""
     font_config, css = _renderer()
     sheets = [css] if stylesheet else []
     if extra_stylesheet is not None:
         sheets.append(_extra_stylesheet(extra_stylesheet))
+    options = {}
+    if attachments:
+        options["pdf_variant"] = "pdf/a-3b"
+        options["attachments"] = [
+            Attachment(
+                file_obj=io.BytesIO(item.content),
+                name=item.filename,
+                description=item.description or None,
+                relationship=item.relationship,
+            )
+            for item in attachments
+        ]
     return HTML(string=html, url_fetcher=_OfflineFetcher()).write_pdf(
-        stylesheets=sheets or None, font_config=font_config
+        stylesheets=sheets or None, font_config=font_config, **options
     )
 
 
@@ -119,10 +136,10 @@ def document_html(document: dict, *, proforma: bool = False) -> str:
         return render_to_string("pdf/invoice.html", _invoice_context(document, proforma=proforma))
 
 
-def document_pdf(document: dict, *, proforma: bool = False) -> bytes:
+def document_pdf(document: dict, *, proforma: bool = False, attachments: Sequence = ()) -> bytes:
     """An invoice (or, for kind "credit_note", a credit note) as an A4 PDF. `proforma` prints a draft's document as
     a pro-forma: marked as not being an invoice, without number, payment reference or QR code."""
-    return html_pdf(document_html(document, proforma=proforma))
+    return html_pdf(document_html(document, proforma=proforma), attachments=attachments)
 
 
 # --- EPC QR code ------------------------------------------------------------------------------------------------------
@@ -494,7 +511,10 @@ def invoice_pdf_bytes(invoice: Invoice) -> bytes:
         digest = hashlib.sha256((invoice.public_token or "").encode()).hexdigest()[:16]
         return f"invoices/{safe_file_name(invoice.number)}-{digest}.pdf"
 
-    return pdf_cached_or_rendered(Invoice, invoice, render=lambda: document_pdf(invoice.snapshot), name_for=name_for)
+    def render() -> bytes:
+        return document_pdf(invoice.snapshot, attachments=pdf_attachments_for(invoice))
+
+    return pdf_cached_or_rendered(Invoice, invoice, render=render, name_for=name_for)
 
 
 def credit_note_pdf_bytes(note: CreditNote) -> bytes:
@@ -505,4 +525,7 @@ def credit_note_pdf_bytes(note: CreditNote) -> bytes:
         digest = hashlib.sha256(f"{token}:{note.number}".encode()).hexdigest()[:16]
         return f"credit-notes/{safe_file_name(note.number)}-{digest}.pdf"
 
-    return pdf_cached_or_rendered(CreditNote, note, render=lambda: document_pdf(note.snapshot), name_for=name_for)
+    def render() -> bytes:
+        return document_pdf(note.snapshot, attachments=pdf_attachments_for(note))
+
+    return pdf_cached_or_rendered(CreditNote, note, render=render, name_for=name_for)

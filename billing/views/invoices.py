@@ -19,6 +19,7 @@ from billing.editor import owner_for
 from billing.forms.invoices import CreditNoteForm, DraftForm, NewInvoiceForm, PaymentForm, VoidForm, draft_initial
 from billing.hosted import hosted_headers, hosted_logo_uri, pay_url_for
 from billing.models import CreditNote, Invoice, InvoiceStatus, NumberSeries
+from billing.record_actions import credit_note_actions, invoice_actions
 from billing.selectors.invoices import (
     STATUS_BADGES,
     document_for_display,
@@ -153,6 +154,10 @@ def _detail_context(request, invoice: Invoice, **extra) -> dict:
     else:
         context["document"] = document_for_display(invoice.snapshot)
         context["hosted_url"] = reverse("billing:invoice_hosted", args=[invoice.public_token])
+        # What other features offer for this invoice and its credit notes (billing.record_actions).
+        context["record_actions"] = invoice_actions(request, invoice)
+        for note in page.credit_notes:
+            note.record_actions = credit_note_actions(request, note)
     return context | extra
 
 
