@@ -16,3 +16,7 @@ class IntegrationsConfig(AppConfig):
         from integrations.exact import setup as exact_setup
 
         exact_setup.register()
+
+        from integrations.exports import setup as exports_setup
+
+        exports_setup.register()

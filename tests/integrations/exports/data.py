@@ -3,6 +3,8 @@
 from datetime import date
 from decimal import Decimal
 
+from django.utils.text import slugify
+
 from billing.documents import invoice_settings_get
 from billing.models import DocumentAdjustment, LineItem
 from billing.services.credit_notes import credit_note_create
@@ -19,7 +21,9 @@ def bank_ready():
 def nl_buyer(name="Bakkerij de Molen B.V.", **fields):
     return buyer_make(
         name=name,
-        email=fields.pop("email", "inkoop@molen.example"),
+        email=fields.pop(
+            "email", "inkoop@molen.example" if name.startswith("Bakkerij") else f"inkoop@{slugify(name)}.example"
+        ),
         address_line1="Molenstraat 8",
         postal_code="3511 AB",
         city="Utrecht",
