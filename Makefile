@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/invoice_pdf.py
 	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/webhook_ingest.py
 	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/checkout_load.py
+	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/billing_run.py
 	$(VENV)/bin/python -m commerce_hub.embedded exec -- $(VENV)/bin/python bench/tenant_scale.py
 
 clean-data:

@@ -18,6 +18,7 @@ MRR
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -104,6 +105,25 @@ def coupon_adjustment(coupon: Coupon | None, *, currency: str, subtotal: Decimal
     return DocumentAdjustment(kind=AdjustmentKind.DISCOUNT, label=coupon.name, amount=min(coupon.amount_off, subtotal))
 
 
+@functools.lru_cache(maxsize=4096)
+def _summary_of(
+    lines: tuple[pricing.LineInput, ...], adjustments: tuple[pricing.Adjustment, ...], currency: str
+) -> pricing.DocumentSummary:
+    return pricing.document_summary(lines, adjustments, currency=currency)
+
+
+def priced(
+    lines: Sequence[LineItem], adjustments: Sequence[DocumentAdjustment], *, currency: str
+) -> pricing.DocumentSummary:
+    """editor.summary, remembered for identical inputs: a billing batch prices the same plan for many subscriptions,
+    and the engine's answer depends on nothing but its inputs (immutable values in, an immutable summary out)."""
+    return _summary_of(
+        tuple(editor.line_input(line) for line in lines),
+        tuple(editor.adjustment_input(adjustment) for adjustment in adjustments),
+        currency,
+    )
+
+
 def coupon_active(subscription: Subscription, coupon_periods_left: int | None) -> bool:
     if subscription.coupon_id is None:
         return False
@@ -131,12 +151,12 @@ def period_content(
         return None
     start, end = period_bounds_of(subscription, index)
     adjustments: tuple[DocumentAdjustment, ...] = ()
-    summary = editor.summary(billed, [], currency=subscription.currency)
+    summary = priced(billed, [], currency=subscription.currency)
     if coupon_active(subscription, coupon_periods_left):
         adjustment = coupon_adjustment(subscription.coupon, currency=subscription.currency, subtotal=summary.subtotal)
         if adjustment is not None:
             adjustments = (adjustment,)
-            summary = editor.summary(billed, adjustments, currency=subscription.currency)
+            summary = priced(billed, adjustments, currency=subscription.currency)
     return PeriodContent(
         index=index,
         period_start=start,
@@ -351,9 +371,12 @@ def subscription_invoice_preview(
 # --- MRR --------------------------------------------------------------------------------------------------------------
 
 
-def subscription_mrr(subscription: Subscription, *, lines: Sequence[LineItem] | None = None) -> Decimal:
+def subscription_mrr(
+    subscription: Subscription, *, lines: Sequence[LineItem] | None = None, priced: PeriodContent | None = None
+) -> Decimal:
     """The subscription's monthly recurring revenue in its currency: the pricing engine's MRR of the lines it still
-    bills, after a forever coupon. Zero once it is canceled or ended."""
+    bills, after a forever coupon. Zero once it is canceled or ended. `priced` is a period just priced: when the
+    next period bills the same lines, its summary's MRR is the answer (adjustments never change MRR)."""
     if subscription.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.ENDED):
         return pricing.round_money(0, subscription.currency)
     lines = subscription_lines(subscription) if lines is None else lines
@@ -364,8 +387,14 @@ def subscription_mrr(subscription: Subscription, *, lines: Sequence[LineItem] | 
     ]
     if not billed:
         return pricing.round_money(0, subscription.currency)
-    summary = editor.summary(billed, [], currency=subscription.currency)
     coupon = subscription.coupon if subscription.coupon_id else None
+    if (
+        priced is not None
+        and list(priced.lines) == billed
+        and (coupon is None or coupon.duration != CouponDuration.FOREVER)
+    ):
+        return priced.summary.mrr
+    summary = editor.summary(billed, [], currency=subscription.currency)
     if coupon is None or coupon.duration != CouponDuration.FOREVER:
         return summary.mrr
     adjustment = coupon_adjustment(coupon, currency=subscription.currency, subtotal=summary.subtotal)

@@ -88,7 +88,7 @@ BATCH_SIZE = 500
 # A subscription further behind than this bills the rest in the next batch (the run loops until none is due).
 MAX_PERIODS_PER_BATCH = 1000
 _LINE_ATTNAMES = [LineItem._meta.get_field(name).attname for name in LINE_COPY_FIELDS]
-_SUBSCRIPTION_FIELDS = [
+_SUBSCRIPTION_FIELDS = [  # what the run may change on a subscription (restored when one fails)
     "status",
     "billing_anchor",
     "anchor_day",
@@ -171,6 +171,8 @@ class _Batch:
     changed: dict[int, Subscription] = field(default_factory=dict)
     sub_events: list[SubscriptionEvent] = field(default_factory=list)
     domain_events: list[tuple] = field(default_factory=list)  # (event type, payload)
+    lines: dict[int, list[LineItem]] | None = None  # each subscription's lines, loaded once per batch
+    priced: dict[int, PeriodContent] = field(default_factory=dict)  # each subscription's last period billed
     result: BillingRunResult | None = None
 
     def record(self, subscription: Subscription, kind: str, event=None, *, from_status="", to_status="", **data):
@@ -293,6 +295,7 @@ def _subscription_advance(
         if account is None:
             raise ValueError("the subscription has no company or contact to bill")
         batch.bills.append(_Bill(sub, content, _invoice_build(sub, content, batch, context), account))
+        batch.priced[sub.pk] = content
         _period_advance(sub, content)
         batch.changed[sub.pk] = sub
 
@@ -363,40 +366,20 @@ def _batch_write(batch: _Batch) -> None:
     now = batch.now
     if bills:
         invoices = Invoice.objects.bulk_create([b.invoice for b in bills])
-        line_rows, adjustment_rows, contact_rows = [], [], []
+        adjustment_rows, contact_rows = [], []
         through = Invoice.contacts.through
         for bill, invoice in zip(bills, invoices, strict=True):
-            for line in bill.content.lines:
-                line_rows.append(
-                    LineItem(invoice_id=invoice.pk, **{name: getattr(line, name) for name in _LINE_ATTNAMES})
-                )
             for position, adjustment in enumerate(bill.content.adjustments):
                 adjustment.invoice_id = invoice.pk
                 adjustment.position = position
                 adjustment_rows.append(adjustment)
             if bill.subscription.contact_id:
                 contact_rows.append(through(invoice_id=invoice.pk, contact_id=bill.subscription.contact_id))
-        LineItem.objects.bulk_create(line_rows)
+        _lines_copy(bills, now)
         if adjustment_rows:
             type(adjustment_rows[0]).objects.bulk_create(adjustment_rows)
         through.objects.bulk_create(contact_rows)
-        # The issue entries: what invoice_finalize's booking posts, for the whole batch in one insert.
-        ReceivableEntry.objects.bulk_create(
-            [
-                ReceivableEntry(
-                    company_id=b.account.company_id,
-                    contact_id=None if b.account.company_id else b.account.contact_id,
-                    currency=b.invoice.currency,
-                    amount=b.invoice.total,
-                    kind=EntryKind.INVOICE_FINALIZED,
-                    invoice_id=b.invoice.pk,
-                    effective_on=b.invoice.issue_date,
-                    caused_by="system",
-                    created_at=now,
-                )
-                for b in bills
-            ]
-        )
+        _issue_entries_post([b.invoice.pk for b in bills], now)
         # Customer credit first, before anything is charged: only for buyers that hold some.
         with_credit = _credit_accounts(bills)
         # In account order: two batches spending the credit of the same buyers take their locks in one order.
@@ -461,19 +444,52 @@ def _batch_write(batch: _Batch) -> None:
             ],
         )
     if batch.changed:
-        lines_by_sub = _lines_of(batch.changed)
+        lines_by_sub = _lines_of(batch.changed) if batch.lines is None else batch.lines
         for sub in batch.changed.values():
             sub.updated_at = now
             # On a line the engine refuses, the MRR stays as it was.
             with contextlib.suppress(pricing.PricingError):
-                sub.mrr = subscription_mrr(sub, lines=lines_by_sub.get(sub.pk, []))
-        Subscription.objects.bulk_update(list(batch.changed.values()), _SUBSCRIPTION_FIELDS)
+                sub.mrr = subscription_mrr(sub, lines=lines_by_sub.get(sub.pk, []), priced=batch.priced.get(sub.pk))
+        _subscriptions_update(list(batch.changed.values()))
     SubscriptionEvent.objects.bulk_create(batch.sub_events)
     grouped: dict = defaultdict(list)
     for event_type, payload in batch.domain_events:
         grouped[event_type].append(payload)
     for event_type, payloads in grouped.items():
         events_emit(name=event_type, payloads=payloads)
+
+
+# The columns the run changes, with their SQL types: one UPDATE ... FROM unnest(...) for the whole batch.
+_SUBSCRIPTION_TYPES = {
+    "status": "text",
+    "billing_anchor": "date",
+    "anchor_day": "integer",
+    "next_period_index": "integer",
+    "periods_billed": "integer",
+    "current_period_start": "date",
+    "current_period_end": "date",
+    "next_billing_date": "date",
+    "coupon_periods_left": "integer",
+    "paused_at": "timestamptz",
+    "resume_on": "date",
+    "ended_at": "timestamptz",
+    "canceled_at": "timestamptz",
+    "mrr": "numeric",
+    "updated_at": "timestamptz",
+}
+
+
+def _subscriptions_update(subscriptions: list[Subscription]) -> None:
+    """Write the advanced subscriptions in one statement (rows the batch holds locked)."""
+    names = list(_SUBSCRIPTION_TYPES)
+    columns = ", ".join(f"{name} = v.{name}" for name in names)
+    arrays = ", ".join(f"%s::{kind}[]" for kind in _SUBSCRIPTION_TYPES.values())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE billing_subscription AS s SET {columns} "  # noqa: S608 - column names are the constants above
+            f"FROM unnest(%s::bigint[], {arrays}) AS v(id, {', '.join(names)}) WHERE s.id = v.id",
+            [[sub.pk for sub in subscriptions]] + [[getattr(sub, name) for sub in subscriptions] for name in names],
+        )
 
 
 def _lines_of(subscriptions: dict[int, Subscription]) -> dict[int, list[LineItem]]:
@@ -487,48 +503,67 @@ def _lines_of(subscriptions: dict[int, Subscription]) -> dict[int, list[LineItem
     return grouped
 
 
+def _lines_copy(bills: list[_Bill], now: datetime) -> None:
+    """Copy each billed subscription line onto its invoice in one INSERT ... SELECT (the drafts' lines)."""
+    pairs = [(b.invoice.pk, line.pk) for b in bills for line in b.content.lines]
+    columns = ", ".join(_LINE_ATTNAMES)
+    selected = ", ".join(f"l.{name}" for name in _LINE_ATTNAMES)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO billing_lineitem (invoice_id, {columns}, created_at) "  # noqa: S608 - model column names
+            f"SELECT v.invoice_id, {selected}, %s FROM unnest(%s::bigint[], %s::bigint[]) AS v(invoice_id, line_id) "
+            "JOIN billing_lineitem AS l ON l.id = v.line_id",
+            [now, [p[0] for p in pairs], [p[1] for p in pairs]],
+        )
+
+
+def _issue_entries_post(invoice_ids: list[int], now: datetime) -> None:
+    """The ledger's issue entry of each invoice (what invoice_finalize books), in one INSERT ... SELECT: on the
+    invoice's company, or the subscription's contact when there is no company; effective on the invoice date."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO billing_receivableentry (company_id, contact_id, currency, amount, kind, invoice_id, "
+            "effective_on, caused_by, memo, created_at) "
+            "SELECT i.company_id, CASE WHEN i.company_id IS NULL THEN s.contact_id END, i.currency, i.total, %s, i.id, "
+            "i.issue_date, 'system', '', %s FROM billing_invoice AS i "
+            "JOIN billing_subscription AS s ON s.id = i.subscription_id WHERE i.id = ANY(%s)",
+            [EntryKind.INVOICE_FINALIZED.value, now, invoice_ids],
+        )
+
+
 def _invoice_traces(bills: list[_Bill], now: datetime) -> None:
     """What invoice_finalize leaves for each invoice (timeline, audit row, invoice.finalized and invoice.paid
-    events), in bulk."""
-    timeline = []
-    for b in bills:
-        inv = b.invoice
-        timeline.append(
-            InvoiceEvent(
-                invoice_id=inv.pk,
-                kind="finalized",
-                from_status=InvoiceStatus.DRAFT,
-                to_status=inv.status,
-                data={"total": f"{inv.total:f}", "currency": inv.currency, "subscription": b.subscription.pk},
-                at=now,
-            )
+    events), in bulk: the timeline and audit rows in one INSERT ... SELECT each."""
+    ids = [b.invoice.pk for b in bills]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO billing_invoiceevent (invoice_id, kind, from_status, to_status, data, at) "
+            "SELECT i.id, 'finalized', 'draft', i.status, jsonb_build_object('total', i.snapshot->>'total', "
+            "'currency', i.currency, 'subscription', i.subscription_id), %s FROM billing_invoice AS i "
+            "WHERE i.id = ANY(%s) ORDER BY i.id",
+            [now, ids],
         )
-        if b.credit_used:
-            timeline.append(
-                InvoiceEvent(invoice_id=inv.pk, kind="credit_applied", data={"amount": f"{b.credit_used:f}"}, at=now)
-            )
-    InvoiceEvent.objects.bulk_create(timeline)
-    AuditEntry.objects.bulk_create(
-        [
-            AuditEntry(
-                action="invoice.finalized",
-                object_type=Invoice._meta.label_lower,
-                object_id=str(b.invoice.pk),
-                object_repr=b.invoice.number,
-                before={"status": InvoiceStatus.DRAFT.value},
-                after={"status": b.invoice.status, "total": f"{b.invoice.total:f}", "currency": b.invoice.currency},
-                created_at=now,
-            )
-            for b in bills
-        ]
-    )
+        cursor.execute(
+            f"INSERT INTO {AuditEntry._meta.db_table} (created_at, actor_email, action, object_type, object_id, "  # noqa: S608
+            "object_repr, before, after, request_id) "
+            "SELECT %s, '', 'invoice.finalized', %s, i.id::text, i.number, '{\"status\": \"draft\"}'::jsonb, "
+            "jsonb_build_object('status', i.status, 'total', i.snapshot->>'total', 'currency', i.currency), '' "
+            "FROM billing_invoice AS i WHERE i.id = ANY(%s) ORDER BY i.id",
+            [now, Invoice._meta.label_lower, ids],
+        )
+    credited = [
+        InvoiceEvent(invoice_id=b.invoice.pk, kind="credit_applied", data={"amount": f"{b.credit_used:f}"}, at=now)
+        for b in bills
+        if b.credit_used
+    ]
+    InvoiceEvent.objects.bulk_create(credited)
     events_emit(
         name=events.INVOICE_FINALIZED,
         payloads=[
             {
                 "id": b.invoice.pk,
                 "number": b.invoice.number,
-                "total": f"{b.invoice.total:f}",
+                "total": b.invoice.snapshot["total"],
                 "currency": b.invoice.currency,
             }
             for b in bills
@@ -599,8 +634,8 @@ def subscriptions_bill_due(
             last_id = claimed[-1].pk
             if context is None:
                 context = DocumentContext.load(freeze_logo=True)
-            batch = _Batch(now=now, today=today, result=result)
             lines = _lines_of({sub.pk: sub for sub in claimed})
+            batch = _Batch(now=now, today=today, result=result, lines=lines)
             billed = defaultdict(set)
             for sub_id, start in Invoice.objects.filter(subscription_id__in=[s.pk for s in claimed]).values_list(
                 "subscription_id", "period_start"
