@@ -62,6 +62,10 @@ class BillingConfig(AppConfig):
 
         subscription_dunning.register()
 
+        from billing.setup import subscriptions as subscription_management
+
+        subscription_management.register()
+
     def _register_platform_parts(self):
         from commerce_hub import registry
 

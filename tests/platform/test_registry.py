@@ -213,6 +213,7 @@ COMMERCE = [
     ("Commerce", "Quotes", "/billing/quotes/"),
     ("Commerce", "Invoices", "/billing/invoices/"),
     ("Commerce", "Payment links", "/billing/payment-links/"),
+    ("Commerce", "Subscriptions", "/billing/subscriptions/"),
     ("Commerce", "Payments", "/payments/"),
     ("Commerce", "Payouts", "/payments/payouts/"),
 ]
@@ -287,6 +288,7 @@ def test_the_settings_pages_show_the_tabs_each_app_registered(tenant_alpha):
         ("Tax rates", "/billing/settings/tax-rates/"),
         ("Invoices", "/billing/invoices/settings/"),
         ("Quotes", "/billing/quotes/settings/"),
+        ("Subscriptions", "/billing/subscriptions/settings/"),
         ("Payments", "/payments/settings/"),
         ("Users", "/settings/users/"),
         ("Security", "/settings/security/"),

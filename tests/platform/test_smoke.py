@@ -10,6 +10,7 @@ def test_home_lists_the_navigation(admin_client):
         "Quotes",
         "Invoices",
         "Payment links",
+        "Subscriptions",
         "Payments",
         "Settings",
     ]:
