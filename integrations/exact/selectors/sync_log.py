@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from commerce_hub.pagination import Page, keyset_page
-from integrations.models import SyncLog
+from integrations.models import LinkKind, SyncLog
 
 ORDERING = ["-created_at", "-id"]
 
@@ -12,6 +12,6 @@ def sync_log_page(*, status: str = "", kind: str = "", cursor: str | None = None
     qs = SyncLog.objects.all()
     if status in SyncLog.Status.values:
         qs = qs.filter(status=status)
-    if kind:
+    if kind in LinkKind.values:
         qs = qs.filter(kind=kind)
     return keyset_page(qs, ordering=ORDERING, cursor=cursor, size=size)

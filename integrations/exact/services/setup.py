@@ -3,6 +3,7 @@ field."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -125,11 +126,11 @@ def setup_errors(values: SetupValues, *, options: dict | None = None) -> dict[st
         add("invoice_mode", _("Choose concept or processed."))
     pipelines_seen = set()
     for row in values.invoice_stages:
-        try:
-            pipeline_id, stage_id = int(row.get("pipeline")), int(row.get("stage"))
-        except (TypeError, ValueError):
+        pipeline_raw, stage_raw = str(row.get("pipeline", "")), str(row.get("stage", ""))
+        if not (re.fullmatch(r"[0-9]{1,9}", pipeline_raw) and re.fullmatch(r"[0-9]{1,9}", stage_raw)):
             add("invoice_stages", _("Choose a pipeline and a stage on every row."))
             continue
+        pipeline_id, stage_id = int(pipeline_raw), int(stage_raw)
         if not Stage.objects.filter(pk=stage_id, pipeline_id=pipeline_id).exists():
             add("invoice_stages", _("That stage is not in the chosen pipeline."))
         if pipeline_id in pipelines_seen:

@@ -4,6 +4,8 @@ needed), and nothing is saved until every section is valid."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -26,7 +28,8 @@ from integrations.models import AccountType, ConnectionState, InvoiceMode, Refer
 
 
 def _rows(post, prefix: str, names: tuple[str, ...]) -> list[dict]:
-    count = min(int(post.get(f"{prefix}-count") or 0), 50) if str(post.get(f"{prefix}-count", "0")).isdigit() else 0
+    raw = str(post.get(f"{prefix}-count", "0"))
+    count = min(int(raw), 50) if re.fullmatch(r"[0-9]{1,3}", raw) else 0
     rows = []
     for i in range(count):
         row = {name: post.get(f"{prefix}-{i}-{name}", "").strip() for name in names}
@@ -36,7 +39,21 @@ def _rows(post, prefix: str, names: tuple[str, ...]) -> list[dict]:
     return rows
 
 
+class _Clean:
+    """The posted values without NUL characters (Postgres refuses them in text) and at a sane length."""
+
+    def __init__(self, post):
+        self.post = post
+
+    def get(self, name, default=""):
+        return str(self.post.get(name, default)).replace("\x00", "")[:200]
+
+    def __iter__(self):
+        return iter(self.post)
+
+
 def values_from_post(post, options: dict | None) -> SetupValues:
+    post = _Clean(post)
     labels = {}
     for name, key in (
         ("vat_code", "vat_codes"),
