@@ -159,6 +159,18 @@ def subscription_page(subscription: Subscription, *, today: date | None = None) 
     )
 
 
+def subscription_lines_locked_reason(subscription) -> str:
+    """The shared editor edits a subscription's items until its first invoice; after that a change goes through
+    Change items, which shows and books the proration first (never silently)."""
+    if subscription.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.ENDED):
+        return _("A canceled or ended subscription cannot change.")
+    if subscription.periods_billed or subscription.current_period_start is not None:
+        return _(
+            "This subscription has been billed: change its items with Change items, which shows the proration first."
+        )
+    return ""
+
+
 def subscription_actions(subscription: Subscription, *, user, test_mode: bool) -> dict:
     """Which buttons the record page shows, by state and permission."""
     manage = user.has_perm("accounts.manage_subscriptions")
@@ -174,6 +186,7 @@ def subscription_actions(subscription: Subscription, *, user, test_mode: bool) -
         and not subscription.cancel_at_period_end,
         "can_undo_cancel": manage and live and subscription.cancel_at_period_end,
         "can_change": manage and live,
+        "can_edit_lines": manage and not subscription_lines_locked_reason(subscription),
         "can_coupon": manage and live,
         "can_simulate": test_mode and user.has_perm("accounts.manage_settings") and live,
     }

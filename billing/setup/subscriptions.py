@@ -25,11 +25,63 @@ def subscriptions_panel_context(request, record, object_type: str) -> dict:
     }
 
 
+def _lines_changed(subscription, actor) -> None:
+    """Every line must be recurring at the subscription's frequency, in its currency; then MRR follows the lines.
+    Runs inside the editor's transaction, so a refused line undoes the edit."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    from billing.models import LineItem
+    from billing.models.choices import Frequency
+    from billing.services.subscription_changes import subscription_mrr_refresh
+
+    # Keyed "products", the editor's key for what the library refuses (its other forms show it above the form).
+    for line in LineItem.objects.filter(subscription=subscription).only("name", "frequency", "currency"):
+        if line.frequency == Frequency.ONE_TIME:
+            message = _(
+                "“%(name)s” is billed one time; a subscription bills recurring items only. Put it on an invoice."
+            ) % {"name": line.name}
+            raise ValidationError({"products": [message]})
+        if line.frequency != subscription.frequency:
+            message = _("“%(name)s” is billed %(its)s; this subscription bills %(frequency)s.") % {
+                "name": line.name,
+                "its": str(Frequency(line.frequency).label).lower(),
+                "frequency": str(Frequency(subscription.frequency).label).lower(),
+            }
+            raise ValidationError({"products": [message]})
+        if line.currency != subscription.currency:
+            raise ValidationError({"products": [_("Every item must be in the subscription's currency.")]})
+    subscription_mrr_refresh(subscription)
+
+
+def owner_kind():
+    from billing.editor import OwnerKind
+    from billing.models import Subscription
+    from billing.selectors.subscription_record import subscription_lines_locked_reason
+
+    return OwnerKind(
+        kind="subscription",
+        model=Subscription,
+        column="subscription",
+        view_perm="accounts.view_subscriptions",
+        edit_perm="accounts.manage_subscriptions",
+        detail_url=lambda subscription: reverse("billing:subscription_detail", args=[subscription.pk]),
+        title=lambda subscription: subscription.name,
+        currency=lambda subscription: subscription.currency,
+        locked_reason=subscription_lines_locked_reason,
+        active_nav="subscriptions",
+        on_lines_changed=_lines_changed,
+        adjustments=False,
+    )
+
+
 def register() -> None:
     """Called once from BillingConfig.ready(), after the quote checkout's registrations."""
+    from billing.editor import register_owner_kind
     from commerce_hub import registry
     from crm.panels import register_panel
 
+    register_owner_kind(owner_kind())
     registry.register_nav_entry(
         key="subscriptions",
         label=_L("Subscriptions"),
