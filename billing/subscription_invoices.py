@@ -18,12 +18,12 @@ MRR
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from billing import documents, editor, pricing
@@ -37,7 +37,6 @@ from billing.models import (
     SubscriptionStatus,
 )
 from billing.models.choices import AdjustmentKind
-from billing.services.subscriptions import billing_date
 from commerce_hub.organization.selectors import organization_profile_get
 
 # Statuses whose next period is billed when its date comes.
@@ -65,21 +64,21 @@ def subscription_lines(subscription: Subscription) -> list[LineItem]:
     )
 
 
+def period_date(subscription: Subscription, index: int) -> date:
+    """The first day of period `index`: the calendar of billing.services.subscriptions.billing_date (month-based
+    periods land on the anchor day or the month's last day, weekly ones keep the weekday), counted from the
+    subscription's billing anchor. Written out here because the services import this module, never the reverse;
+    tests/billing/test_subscription_preview.py holds the two to the same dates."""
+    rule = pricing.frequency_rule(subscription.frequency)
+    start = subscription.billing_anchor
+    if rule.term_unit == "weeks":
+        return start + timedelta(weeks=rule.period_length * index)
+    return start + relativedelta(months=rule.period_length * index, day=subscription.anchor_day)
+
+
 def period_bounds_of(subscription: Subscription, index: int) -> tuple[date, date]:
     """The first and last day of period `index`, counted from the subscription's billing anchor and anchor day."""
-    first = billing_date(
-        start=subscription.billing_anchor,
-        frequency=subscription.frequency,
-        periods=index,
-        anchor_day=subscription.anchor_day,
-    )
-    following = billing_date(
-        start=subscription.billing_anchor,
-        frequency=subscription.frequency,
-        periods=index + 1,
-        anchor_day=subscription.anchor_day,
-    )
-    return first, following - timedelta(days=1)
+    return period_date(subscription, index), period_date(subscription, index + 1) - timedelta(days=1)
 
 
 def line_billed_in(line: LineItem, *, frequency: str, periods_billed_before: int) -> bool:
@@ -105,23 +104,27 @@ def coupon_adjustment(coupon: Coupon | None, *, currency: str, subtotal: Decimal
     return DocumentAdjustment(kind=AdjustmentKind.DISCOUNT, label=coupon.name, amount=min(coupon.amount_off, subtotal))
 
 
-@functools.lru_cache(maxsize=4096)
-def _summary_of(
-    lines: tuple[pricing.LineInput, ...], adjustments: tuple[pricing.Adjustment, ...], currency: str
-) -> pricing.DocumentSummary:
-    return pricing.document_summary(lines, adjustments, currency=currency)
+_PRICED: dict[tuple, pricing.DocumentSummary] = {}
+_PRICED_MAX = 4096
 
 
 def priced(
     lines: Sequence[LineItem], adjustments: Sequence[DocumentAdjustment], *, currency: str
 ) -> pricing.DocumentSummary:
     """editor.summary, remembered for identical inputs: a billing batch prices the same plan for many subscriptions,
-    and the engine's answer depends on nothing but its inputs (immutable values in, an immutable summary out)."""
-    return _summary_of(
-        tuple(editor.line_input(line) for line in lines),
-        tuple(editor.adjustment_input(adjustment) for adjustment in adjustments),
-        currency,
-    )
+    and the engine's answer depends on nothing but its inputs (immutable values in, an immutable summary out). The
+    key is the inputs' repr, not their equality: Decimal("20") == Decimal("20.0000"), but the summary carries the
+    inputs and the document prints them as given."""
+    line_inputs = tuple(editor.line_input(line) for line in lines)
+    adjustment_inputs = tuple(editor.adjustment_input(adjustment) for adjustment in adjustments)
+    key = (repr(line_inputs), repr(adjustment_inputs), currency)
+    summary = _PRICED.get(key)
+    if summary is None:
+        summary = pricing.document_summary(line_inputs, adjustment_inputs, currency=currency)
+        if len(_PRICED) >= _PRICED_MAX:
+            _PRICED.clear()
+        _PRICED[key] = summary
+    return summary
 
 
 def coupon_active(subscription: Subscription, coupon_periods_left: int | None) -> bool:

@@ -3,15 +3,14 @@ are thin: they load by id and call one service."""
 
 from celery import shared_task
 
+from billing.services import subscription_billing
 from commerce_hub.celery import PublicTask, enqueue_for_every_tenant
 
 
 @shared_task(name="billing.subscriptions_bill_due")
 def subscriptions_bill_due() -> int:
     """Bill the tenant's due subscriptions; "today" is the tenant's, in its own timezone. Returns the invoices made."""
-    from billing.services.subscription_billing import subscriptions_bill_due as bill
-
-    return bill().invoices
+    return subscription_billing.subscriptions_bill_due().invoices
 
 
 @shared_task(name="billing.subscriptions_bill_due_all_tenants", base=PublicTask)
@@ -23,6 +22,7 @@ def subscriptions_bill_due_all_tenants() -> int:
 def subscription_invoices_email(invoice_ids: list[int]) -> int:
     """Email the billing run's invoices that are not charged automatically. Safe to run twice: an invoice sent
     already is not sent again."""
-    from billing.services.subscription_billing import subscription_invoices_send
+    return subscription_billing.subscription_invoices_send(invoice_ids=invoice_ids)
 
-    return subscription_invoices_send(invoice_ids=invoice_ids)
+
+subscription_billing.invoices_email_enqueuer_set(subscription_invoices_email.delay_on_commit)

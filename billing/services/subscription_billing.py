@@ -85,7 +85,7 @@ from commerce_hub.organization.selectors import organization_profile_get
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-# A subscription further behind than this bills the rest in the next batch (the run loops until none is due).
+# A subscription further behind than this bills the rest in the next run (an hour later): one batch stays bounded.
 MAX_PERIODS_PER_BATCH = 1000
 _LINE_ATTNAMES = [LineItem._meta.get_field(name).attname for name in LINE_COPY_FIELDS]
 _SUBSCRIPTION_FIELDS = [  # what the run may change on a subscription (restored when one fails)
@@ -574,11 +574,19 @@ def _invoice_traces(bills: list[_Bill], now: datetime) -> None:
         events_emit(name=events.INVOICE_PAID, payloads=[{"id": b.invoice.pk, "number": b.invoice.number} for b in paid])
 
 
+# fn(invoice_ids) enqueues the email task after commit: set by billing.subscription_tasks when it loads (tasks import
+# services, never the reverse).
+_email_enqueue: Callable[[list[int]], None] | None = None
+
+
+def invoices_email_enqueuer_set(fn: Callable[[list[int]], None] | None) -> None:
+    global _email_enqueue
+    _email_enqueue = fn
+
+
 def _collect_after_commit(bills: list[_Bill], result: BillingRunResult) -> None:
     """Charge or email each new invoice once the batch has committed (never inside the transaction: a processor
     call or an SMTP server must not hold the batch's locks)."""
-    from billing.subscription_tasks import subscription_invoices_email
-
     collector = subscription_collector_available()
     charge, email = [], []
     for bill in bills:
@@ -596,7 +604,10 @@ def _collect_after_commit(bills: list[_Bill], result: BillingRunResult) -> None:
         transaction.on_commit(lambda: subscription_invoices_collect(invoice_ids=charge), robust=True)
     if email:
         result.emailed += len(email)
-        subscription_invoices_email.delay_on_commit(email)
+        if _email_enqueue is not None:
+            _email_enqueue(email)
+        else:  # no task module loaded (a script): send in this process once the batch has committed
+            transaction.on_commit(lambda: subscription_invoices_send(invoice_ids=email), robust=True)
 
 
 # --- the run ----------------------------------------------------------------------------------------------------------

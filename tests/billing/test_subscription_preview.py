@@ -5,10 +5,14 @@ from datetime import date
 from decimal import Decimal as D
 
 from django.template.loader import render_to_string
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from billing.models import SubscriptionStatus
+from billing.models import Subscription, SubscriptionStatus
+from billing.pricing import FREQUENCY_RULES
 from billing.selectors.invoices import document_for_display
-from billing.subscription_invoices import subscription_invoice_preview, subscription_mrr
+from billing.services.subscriptions import period_bounds
+from billing.subscription_invoices import period_bounds_of, subscription_invoice_preview, subscription_mrr
 from tests.billing.subscribing import coupon_make, subscription_make
 
 
@@ -56,3 +60,14 @@ def test_no_preview_when_nothing_comes(tenant_alpha):
     subscription.status = SubscriptionStatus.ENDED
     assert subscription_invoice_preview(subscription=subscription) is None
     assert subscription_mrr(subscription) == D("0.00")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31)),
+    frequency=st.sampled_from([f.value for f in FREQUENCY_RULES if f.value != "one_time"]),
+    index=st.integers(0, 150),
+)
+def test_the_invoice_calendar_is_the_subscription_calendar(start, frequency, index):
+    subscription = Subscription(frequency=frequency, billing_anchor=start, anchor_day=start.day)
+    assert period_bounds_of(subscription, index) == period_bounds(start=start, frequency=frequency, index=index)
