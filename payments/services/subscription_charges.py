@@ -214,6 +214,7 @@ def subscription_method_page_url(subscription: Subscription) -> str:
 def register() -> None:
     """Called once from PaymentsConfig.ready(): payments collects subscription invoices, names the method a checkout
     saved, gives dunning emails the buyer's page, and hands failed automatic charges to dunning."""
+    from billing.selectors.subscription_record import subscription_panel_register
     from billing.services.subscription_dunning import dunning_method_url_register, dunning_retry_charger_register
     from billing.services.subscriptions import subscription_payment_method_register
     from billing.subscription_collection import subscription_collector_register
@@ -224,8 +225,37 @@ def register() -> None:
     dunning_retry_charger_register(subscription_invoices_retry)
     subscription_payment_method_register(checkout_payment_method_ref)
     dunning_method_url_register(subscription_method_page_url)
+    subscription_panel_register(template=PANEL_TEMPLATE, context_fn=subscription_payments_panel, order=40)
 
     @handler(events.PAYMENT_FAILED, name="payments.subscription_payment_failed")
     def subscription_payment_failed_handler(event, *, delivery_id: int) -> None:
         # Once per attempt number, however often the event comes (dunning's guard under the invoice's lock).
         subscription_payment_failed(payment_id=event.payload["id"])
+
+
+# --- the subscription record page's payments panel ------------------------------------------------------------------
+
+PANEL_TEMPLATE = "payments/subscription_method/_panel.html"
+PANEL_ROWS = 20
+
+
+def subscription_payments_panel(subscription: Subscription) -> dict:
+    """The payments of the subscription's invoices, newest first (one query, the invoice joined), the method charged
+    automatically and the buyer's page, for billing's subscription record page."""
+    payments = list(
+        Payment.objects.filter(invoice__subscription=subscription)
+        .select_related("invoice")
+        .defer("invoice__snapshot")
+        .order_by("-created_at", "-pk")[: PANEL_ROWS + 1]
+    )
+    from payments.selectors.payments import method_text
+
+    method = saved_method_for_ref(subscription.payment_method_ref)
+    return {
+        "payments": [
+            (payment, method_text(payment.method, payment.method_details)) for payment in payments[:PANEL_ROWS]
+        ],
+        "has_more": len(payments) > PANEL_ROWS,
+        "method_text": method_text(method.kind, method.details) if method else "",
+        "method_page_url": subscription_method_page_url(subscription) if subscription.public_token else "",
+    }

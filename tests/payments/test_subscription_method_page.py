@@ -133,3 +133,18 @@ def test_the_page_reads_in_the_invoices_language(tenant_alpha):
     response = buyer().get(page_url(subscription))
     assert response.status_code == 200
     assert 'lang="nl"' in response.content.decode()
+
+
+def test_the_subscription_record_page_lists_its_payments_and_the_buyers_page(past_due, admin_client):
+    subscription, invoice = past_due
+    post_card(subscription, "4242 4242 4242 4242")
+    charge = Payment.objects.get(invoice=invoice)
+
+    response = admin_client.get(f"/billing/subscriptions/{subscription.pk}/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="subscription-payments"' in page
+    assert "Charged automatically to Visa •••• 4242." in page
+    assert f"/payments/pay/subscription/{subscription.public_token}/" in page
+    assert f'href="/payments/{charge.pk}/"' in page and invoice.number in page and "€242.00" in page
