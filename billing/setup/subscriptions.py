@@ -77,11 +77,14 @@ def owner_kind():
 
 def register() -> None:
     """Called once from BillingConfig.ready(), after the quote checkout's registrations."""
+    from billing import demo_subscriptions
     from billing.editor import register_owner_kind
-    from commerce_hub import registry
+    from commerce_hub import demo, registry
     from crm.panels import register_panel
 
     register_owner_kind(owner_kind())
+    # After the quotes (whose paid quote starts a subscription) and the payment links.
+    demo.register_seeder("billing-subscriptions", demo_subscriptions.seed, order=38)
     registry.register_nav_entry(
         key="subscriptions",
         label=_L("Subscriptions"),
