@@ -137,8 +137,7 @@ def test_another_tenant_cannot_see_this_tenants_connection(exact, tenant_bravo):
     assert not ExactConnection.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_refresh_happens_once_when_many_workers_find_the_token_expired(fake_exact, live_tenant):
+def test_refresh_happens_once_when_many_workers_find_the_token_expired(fake_exact, django_db_setup, live_tenant):
     connect(fake_exact)
     elapse(fake_exact, 590)  # inside the 30-second margin: every worker wants a fresh token
 

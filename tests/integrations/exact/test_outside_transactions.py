@@ -23,8 +23,7 @@ def watched():
     http.request_hooks.remove(hook)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_every_exact_call_runs_outside_a_transaction(fake_exact, live_tenant, eager_tasks, watched):
+def test_every_exact_call_runs_outside_a_transaction(fake_exact, django_db_setup, live_tenant, eager_tasks, watched):
     from tests.billing.invoicing import seller_ready
 
     connect(fake_exact)
