@@ -114,15 +114,16 @@ def quote_settings_summary(
         if settings.payment_enabled
         else _("New quotes do not collect payment.")
     )
+    # One whole sentence per pipeline: translators never see a fragment glued into another sentence.
     moves = [
-        _("deals in %(pipeline)s move to %(stage)s") % {"pipeline": row.pipeline.name, "stage": row.won_stage.name}
+        _("When a quote is paid, deals in %(pipeline)s move to %(stage)s.")
+        % {"pipeline": row.pipeline.name, "stage": row.won_stage.name}
         for row in won_stage_rows(settings)
         if row.won_stage is not None
     ]
     if moves:
-        lines.append(
-            _("When a quote is paid, %(moves)s; other deals stay where they are.") % {"moves": "; ".join(moves)}
-        )
+        lines.extend(moves)
+        lines.append(_("Deals in other pipelines stay where they are when their quote is paid."))
     else:
         lines.append(_("When a quote is paid, its deal stays in its stage."))
     if next_number is not None:

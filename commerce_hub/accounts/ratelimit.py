@@ -16,26 +16,74 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 
 @dataclass(frozen=True)
 class Limit:
     hits: int
     window_seconds: int
-    # Shown on the 429 page: what the visitor tried too often.
-    what: str
+    # Shown on the 429 page: a whole sentence (singular and plural) with %(count)d, the minutes to wait.
+    message: str
 
 
 # Per key (a client address, an email, a token prefix) within the window. Generous enough that a person never
 # meets them, tight enough that guessing is useless (a 256-bit token at 30 guesses a minute).
 LIMITS: dict[str, Limit] = {
-    "login": Limit(hits=30, window_seconds=300, what=_("signing in")),
-    "signup": Limit(hits=5, window_seconds=3600, what=_("creating an account")),
-    "password_reset": Limit(hits=5, window_seconds=3600, what=_("asking for a password reset")),
-    "invitation": Limit(hits=20, window_seconds=600, what=_("opening invitations")),
-    "hosted_token": Limit(hits=30, window_seconds=600, what=_("opening links that do not exist")),
-    "otp": Limit(hits=10, window_seconds=600, what=_("entering verification codes")),
+    "login": Limit(
+        hits=30,
+        window_seconds=300,
+        message=ngettext_lazy(
+            "You tried to sign in too often in a short time. Wait %(count)d minute and try again.",
+            "You tried to sign in too often in a short time. Wait %(count)d minutes and try again.",
+            "count",
+        ),
+    ),
+    "signup": Limit(
+        hits=5,
+        window_seconds=3600,
+        message=ngettext_lazy(
+            "You tried to create an account too often in a short time. Wait %(count)d minute and try again.",
+            "You tried to create an account too often in a short time. Wait %(count)d minutes and try again.",
+            "count",
+        ),
+    ),
+    "password_reset": Limit(
+        hits=5,
+        window_seconds=3600,
+        message=ngettext_lazy(
+            "You asked for a password reset too often in a short time. Wait %(count)d minute and try again.",
+            "You asked for a password reset too often in a short time. Wait %(count)d minutes and try again.",
+            "count",
+        ),
+    ),
+    "invitation": Limit(
+        hits=20,
+        window_seconds=600,
+        message=ngettext_lazy(
+            "You opened invitations too often in a short time. Wait %(count)d minute and try again.",
+            "You opened invitations too often in a short time. Wait %(count)d minutes and try again.",
+            "count",
+        ),
+    ),
+    "hosted_token": Limit(
+        hits=30,
+        window_seconds=600,
+        message=ngettext_lazy(
+            "You opened links that do not exist too often in a short time. Wait %(count)d minute and try again.",
+            "You opened links that do not exist too often in a short time. Wait %(count)d minutes and try again.",
+            "count",
+        ),
+    ),
+    "otp": Limit(
+        hits=10,
+        window_seconds=600,
+        message=ngettext_lazy(
+            "You entered verification codes too often in a short time. Wait %(count)d minute and try again.",
+            "You entered verification codes too often in a short time. Wait %(count)d minutes and try again.",
+            "count",
+        ),
+    ),
 }
 
 
@@ -124,7 +172,7 @@ def too_many_requests(request, *, name: str, retry_after: int):
     response = render(
         request,
         "errors/429.html",
-        {"what": LIMITS[name].what, "minutes": minutes},
+        {"message": LIMITS[name].message % {"count": minutes}},
         status=429,
     )
     response["Retry-After"] = str(retry_after)

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from commerce_hub.access import require_perm
@@ -81,7 +82,11 @@ def password_change(request):
 def sessions_logout_others(request):
     ended = sessions_end_others(user=request.user, keep_session_key=request.session.session_key)
     audit_record(actor=request.user, action="auth.sessions_ended", obj=request.user)
-    messages.success(request, _("Signed out of %(count)d other session(s).") % {"count": ended})
+    messages.success(
+        request,
+        ngettext("Signed out of %(count)d other session.", "Signed out of %(count)d other sessions.", ended)
+        % {"count": ended},
+    )
     return redirect("accounts:security")
 
 

@@ -130,7 +130,8 @@ def test_log_out_other_sessions(client_alpha, member):
     _login(other, ip="198.51.100.3")
     _login(client_alpha)
     assert UserSession.objects.filter(user=member).count() == 2
-    client_alpha.post("/account/sessions/sign-out-others/")
+    done = client_alpha.post("/account/sessions/sign-out-others/", follow=True)
+    assert "Signed out of 1 other session." in done.content.decode()
     assert other.get("/").status_code == 302
     assert client_alpha.get("/").status_code == 200
     assert UserSession.objects.filter(user=member).count() == 1
@@ -188,7 +189,11 @@ def test_hosted_token_guesses_are_rate_limited(client_alpha):
     for n in range(30):
         assert client_alpha.get(f"/billing/i/guess{n}/").status_code == 404
     response = client_alpha.get("/billing/i/guess-more/")
-    assert response.status_code == 429 and "Too many attempts" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 429 and "Too many attempts" in page
+    minutes = -(-int(response["Retry-After"]) // 60)
+    assert f"You opened links that do not exist too often in a short time. Wait {minutes} minute" in page
+    assert "minute(s)" not in page
     # Another address is not affected.
     assert client_alpha.get("/billing/i/guess-more/", REMOTE_ADDR="198.51.100.50").status_code == 404
 
