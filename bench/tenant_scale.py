@@ -184,16 +184,25 @@ def _run(url: str) -> int:
     for conn in fast:
         conn.execute("SET synchronous_commit = off")
 
-    def create(args):
-        conn, schema = args
-        with conn.transaction():
-            conn.execute(script.replace(provisioning.SCHEMA_MARK, f'"{schema}"'))
+    import queue
+
+    idle = queue.Queue()
+    for conn in fast:
+        idle.put(conn)
+
+    def create(schema):
+        conn = idle.get()  # one schema per connection at a time
+        try:
+            with conn.transaction():
+                conn.execute(script.replace(provisioning.SCHEMA_MARK, f'"{schema}"'))
+        finally:
+            idle.put(conn)
 
     names = [f"t_fast_{i}" for i in range(first, TENANTS)]
     with ThreadPoolExecutor(len(fast)) as pool:
         for start in range(0, len(names), 100):
             batch = names[start : start + 100]
-            list(pool.map(create, [(fast[n % len(fast)], schema) for n, schema in enumerate(batch)]))
+            list(pool.map(create, batch))
             with plain.transaction():
                 plain.execute(
                     "INSERT INTO public.tenancy_tenant (schema_name, name, created_at, is_template, is_spare, "

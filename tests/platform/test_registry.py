@@ -97,7 +97,16 @@ def test_each_app_registers_its_own_permissions():
 
 
 def test_queues_routes_and_beat_come_from_the_apps():
-    assert set(queue_names()) == {"default", "events", "email", "billing", "payments", "webhooks", "sync"}
+    assert set(queue_names()) == {
+        "default",
+        "events",
+        "email",
+        "billing",
+        "payments",
+        "webhooks",
+        "sync",
+        "migrations",
+    }
     routes = {
         name: (route_for_task(name, (), {}, {}) or {}).get("queue")
         for name in [
@@ -108,6 +117,7 @@ def test_queues_routes_and_beat_come_from_the_apps():
             "payments.charge",
             "integrations.exact_sync",
             "crm.import_run",
+            "commerce_hub.tenancy.schemas_migrate",
         ]
     }
     assert routes == {
@@ -118,6 +128,7 @@ def test_queues_routes_and_beat_come_from_the_apps():
         "payments.charge": QUEUE_PREFIX + "payments",
         "integrations.exact_sync": QUEUE_PREFIX + "sync",
         "crm.import_run": None,  # the default queue
+        "commerce_hub.tenancy.schemas_migrate": QUEUE_PREFIX + "migrations",
     }
     beat = registry.registered_beat()
     assert beat["billing-invoices-daily"] == {"task": "billing.invoices_daily_all_tenants", "schedule": 3600.0}
