@@ -298,7 +298,12 @@ def tenants_migrate(
 
     interrupted = []
     previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True) or run_stop(run))
-    connections.close_all()  # the children open their own; a shared socket would interleave their queries
+    # The children open their own connections: a shared socket would interleave their queries, and a connection
+    # pool's sockets and threads do not survive a fork.
+    connections.close_all()
+    for conn in connections.all(initialized_only=True):
+        if hasattr(conn, "close_pool"):
+            conn.close_pool()
     try:
         with ProcessPoolExecutor(processes, mp_context=get_context("fork"), initializer=_worker_init) as pool:
             queue = list(behind)
