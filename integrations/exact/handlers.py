@@ -48,6 +48,9 @@ def product_changed(event, *, delivery_id: int) -> None:
 @handler(crm_events.DEAL_STAGE_CHANGED, name="integrations.exact.deal_stage_changed")
 def deal_stage_changed(event, *, delivery_id: int) -> None:
     settings = exact_settings_get()
+    if settings.opportunities_enabled and not settings.invoices_enabled and _connected():
+        sync.opportunity_push(deal_id=event.payload["id"])
+        return
     if not settings.invoices_enabled or not _connected():
         return
     deal = Deal.objects.filter(pk=event.payload["id"]).first()
@@ -55,6 +58,14 @@ def deal_stage_changed(event, *, delivery_id: int) -> None:
         return  # deleted, or moved on since: the stage it is in now had its own event
     if sync.deal_invoice_stage(deal, settings) == deal.stage_id:
         sync.deal_invoice_push(deal_id=deal.pk)
+
+
+@handler(crm_events.DEAL_CREATED, name="integrations.exact.deal_created")
+@handler(crm_events.DEAL_UPDATED, name="integrations.exact.deal_updated")
+def deal_changed(event, *, delivery_id: int) -> None:
+    settings = exact_settings_get()
+    if settings.opportunities_enabled and not settings.invoices_enabled and _connected():
+        sync.opportunity_push(deal_id=event.payload["id"])
 
 
 @handler(billing_events.INVOICE_FINALIZED, name="integrations.exact.invoice_finalized")

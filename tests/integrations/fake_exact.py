@@ -63,8 +63,10 @@ KEYS = {
     "vat/VATCodes": "ID",
     "cashflow/PaymentConditions": "ID",
     "financial/GLAccounts": "ID",
+    "crm/Opportunities": "ID",
+    "crm/OpportunityStages": "ID",
 }
-WRITABLE = {"crm/Accounts", "crm/Contacts", "logistics/Items", "salesinvoice/SalesInvoices"}
+WRITABLE = {"crm/Accounts", "crm/Contacts", "logistics/Items", "salesinvoice/SalesInvoices", "crm/Opportunities"}
 PRINTED = "salesinvoice/PrintedSalesInvoices"
 
 
@@ -144,6 +146,7 @@ class FakeExact:
         self.insert("cashflow/PaymentConditions", {"Code": "14", "Description": "14 dagen", "PaymentDays": 14})
         self.insert("cashflow/PaymentConditions", {"Code": "30", "Description": "30 dagen", "PaymentDays": 30})
         self.insert("financial/GLAccounts", {"Code": "8000", "Description": "Omzet", "Type": 110})
+        self.insert("crm/OpportunityStages", {"Description": "Prospecting", "SortOrder": 1})
         self.insert("financial/GLAccounts", {"Code": "8010", "Description": "Omzet diensten", "Type": 110})
 
     def insert(self, resource: str, row: dict) -> dict:

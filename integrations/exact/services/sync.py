@@ -330,6 +330,49 @@ def invoice_push(*, invoice_id: int, client: ExactClient | None = None) -> str |
     return exact_id
 
 
+# --- opportunities ----------------------------------------------------------------------------------------------
+
+OPPORTUNITIES = "crm/Opportunities"
+# Exact's OpportunityStatus: 1 open, 2 lost, 3 won.
+_OPPORTUNITY_STATUS = {"open": 1, "lost": 2, "won": 3}
+
+
+def opportunity_push(*, deal_id: int, client: ExactClient | None = None) -> str | None:
+    """With the sales opportunities module on (and invoices off), a deal is an opportunity in Exact under its
+    company's account: its name, amount, close date, probability and open/won/lost status."""
+    deal = Deal.objects.filter(pk=deal_id).select_related("stage").first()
+    if deal is None or deal.company_id is None:
+        return None
+    client = client or ExactClient()
+    body = {
+        "Name": deal.name[:100],
+        "Account": company_push(company_id=deal.company_id, client=client, force=True),
+        "Probability": float(deal.stage.probability) / 100,
+        "OpportunityStatus": _OPPORTUNITY_STATUS.get(deal.stage.kind, 1),
+    }
+    if deal.amount is not None:
+        body["AmountFC"] = float(deal.amount.amount)
+        body["Currency"] = str(deal.amount.currency)
+    if deal.close_date:
+        body["CloseDate"] = deal.close_date.isoformat()
+    link = link_get(LinkKind.DEAL, deal.pk)
+    if not (link and link.exact_id):
+        # A new opportunity needs one of Exact's opportunity stages; the first in Exact's order.
+        stages = client.collection("crm/OpportunityStages", params={"$select": "ID,SortOrder"})
+        if stages:
+            body["OpportunityStage"] = sorted(stages, key=lambda r: r.get("SortOrder") or 0)[0]["ID"]
+    return _push(
+        client=client,
+        kind=LinkKind.DEAL,
+        object_id=deal.pk,
+        path=OPPORTUNITIES,
+        key_field="ID",
+        body=body,
+        lookup=None,
+        operation="opportunity_upsert",
+    )
+
+
 # --- deals -------------------------------------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import override_settings
+from djmoney.money import Money
 
 from billing.models import Invoice, LineItem, Product
 from commerce_hub.events.models import Delivery, OutboxEvent
@@ -214,3 +215,31 @@ def test_the_base_url_follows_the_country():
 
     assert base_url("co.uk") == "https://start.exactonline.co.uk"
     assert base_url("nl") == "https://start.exactonline.nl"
+
+
+def test_with_opportunities_a_deal_is_an_opportunity_that_follows_its_stage(exact):
+    settings_save(opportunities_enabled=True)
+    deal = deal_make()
+    deal.amount = Money("1500.00", "EUR")
+    deal.save()
+    handler_by_name("integrations.exact.deal_created")(_FakeEvent(deal.pk), delivery_id=0)
+    [row] = exact.rows("crm/Opportunities")
+    stage = exact.rows("crm/OpportunityStages")[0]
+    assert (row["Name"], row["AmountFC"], row["Currency"], row["OpportunityStatus"], row["OpportunityStage"]) == (
+        "Big deal",
+        1500.0,
+        "EUR",
+        1,
+        stage["ID"],
+    )
+    event, delivery = _stage_change_delivery(deal)
+    handler_by_name(STAGE_HANDLER)(event, delivery_id=delivery.pk)
+    [row] = exact.rows("crm/Opportunities")
+    assert (row["OpportunityStatus"], row["Probability"]) == (3, 1.0)
+    assert exact.rows("salesinvoice/SalesInvoices") == []
+    assert not Invoice.objects.filter(deal=deal).exists()
+
+
+class _FakeEvent:
+    def __init__(self, deal_id):
+        self.payload = {"id": deal_id}
