@@ -145,15 +145,18 @@ if not DATABASE_URL:
         "DATABASE_URL is not set. Run `make run` or `make test`, which start an embedded Postgres, "
         "or export DATABASE_URL=postgresql://user@host:5432/dbname."
     )
-# Connections: with DB_POOL_MAX_SIZE set, each process keeps a psycopg pool of at most that many connections and a
-# request waits up to DB_POOL_TIMEOUT seconds for one instead of opening more (Django's "pool" option); without
-# it, each thread keeps one persistent connection. Sizing (README, "Connections"): processes x pool size (or
-# threads) must stay below Postgres' max_connections minus a reserve for migrations and psql.
-DB_POOL_MAX_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", 0))
+# Connections: each process keeps a psycopg pool (Django's "pool" option) of DB_POOL_MIN_SIZE to DB_POOL_MAX_SIZE
+# connections, and a request waits up to DB_POOL_TIMEOUT seconds for a free one instead of opening more, so a burst
+# of requests queues rather than exhausting Postgres. DB_POOL_MAX_SIZE=0 turns the pool off (each thread then keeps
+# one persistent connection). Sizing (README, "Connections"): processes x DB_POOL_MAX_SIZE must stay below Postgres'
+# max_connections minus a reserve for migrations and psql.
+# The test suite keeps one connection per thread unless DB_POOL_MAX_SIZE is set (its concurrency tests open more
+# threads than a pool would hold; tests/platform/test_connection_pool.py runs the server with a pool).
+DB_POOL_MAX_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", 0 if TESTING else 10))
 if DB_POOL_MAX_SIZE:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": min(2, DB_POOL_MAX_SIZE),
+        "min_size": min(int(os.environ.get("DB_POOL_MIN_SIZE", 2)), DB_POOL_MAX_SIZE),
         "max_size": DB_POOL_MAX_SIZE,
         "timeout": int(os.environ.get("DB_POOL_TIMEOUT", 10)),
     }

@@ -18,6 +18,13 @@ class ParallelExecutor(MultiprocessingExecutor):
         tenants = list(tenants or [])
         if len([t for t in tenants if t != self.PUBLIC_SCHEMA_NAME]) <= 1:
             return StandardExecutor(self.args, self.options).run_migrations(tenants=tenants)
+        # Forked children must not inherit the parent's connection pool (its sockets and its threads do not
+        # survive a fork): close it, and each child opens its own.
+        from django.db import connections
+
+        for conn in connections.all(initialized_only=True):
+            if hasattr(conn, "close_pool"):
+                conn.close_pool()
         return super().run_migrations(tenants=tenants)
 
 
