@@ -102,6 +102,15 @@ def invoice_create_from(request, kind: str, pk: int):
     """A draft from a CRM record: a deal brings its company, contacts and line items."""
     if kind == "deal":
         deal = get_for_user(request.user, Deal.objects.select_related("company"), "accounts.view_crm", pk=pk)
+        existing = list(Invoice.objects.filter(deal=deal).order_by("created_at", "pk"))
+        if existing and request.POST.get("confirmed") != "1":
+            # A deal usually gets one invoice: a second click (or a colleague's) would bill the deal twice.
+            return render(
+                request,
+                "billing/invoices/confirm_another.html",
+                {"deal": deal, "existing": existing, "active_nav": "invoices"},
+                status=409,
+            )
         try:
             invoice = services.invoice_create_from_deal(deal=deal, actor=request.user)
         except ValidationError as exc:

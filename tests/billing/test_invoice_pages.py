@@ -283,3 +283,32 @@ def test_the_payment_date_starts_at_today_in_the_tenants_timezone(seller, langua
         page = client.get(f"/billing/invoices/{invoice.pk}/payments/new/").content.decode()
     assert late.astimezone(zoneinfo.ZoneInfo("Pacific/Auckland")).date().isoformat() == "2026-12-05"
     assert 'name="paid_on" value="2026-12-05"' in page
+
+
+def test_a_second_invoice_from_a_deal_asks_first_and_links_the_existing_one(seller, admin_client):
+    company, contact = buyer_make()
+    stage = default_pipeline_ensure().stages.first()
+    deal = Deal.objects.create(
+        name="Racks", pipeline=stage.pipeline, stage=stage, company=company, amount_currency="EUR"
+    )
+    LineItem.objects.create(deal=deal, name="Rack", quantity=Decimal(1), unit_price=Decimal("80.00"), currency="EUR")
+    assert admin_client.post(f"/billing/invoices/from/deal/{deal.pk}/").status_code == 302
+    first = Invoice.objects.get(deal=deal)
+    again = admin_client.post(f"/billing/invoices/from/deal/{deal.pk}/")
+    page = again.content.decode()
+    assert again.status_code == 409
+    assert "Create another invoice?" in page and "The deal Racks already has an invoice." in page
+    assert f'href="/billing/invoices/{first.pk}/"' in page and 'name="confirmed" value="1"' in page
+    assert Invoice.objects.filter(deal=deal).count() == 1  # nothing created by the warning
+    confirmed = admin_client.post(f"/billing/invoices/from/deal/{deal.pk}/", {"confirmed": "1"})
+    assert confirmed.status_code == 302
+    assert Invoice.objects.filter(deal=deal).count() == 2
+
+
+def test_the_credit_note_form_explains_how_an_amount_at_a_rate_is_credited(seller, admin_client):
+    invoice = finalized_make()
+    page = admin_client.get(f"/billing/invoices/{invoice.pk}/credit-notes/new/").content.decode()
+    assert (
+        "An amount credits the invoice as a whole at the VAT rate you choose, not one of its lines: it is taken off "
+        "what the invoice charged at that rate, and VAT at that rate is added to it, so 100.00 at 21% credits 121.00."
+    ) in page
