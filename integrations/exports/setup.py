@@ -58,7 +58,7 @@ def register() -> None:
     registry.register_settings_tab(
         key="exports",
         label=gettext_lazy("E-invoicing"),
-        order=90,
+        order=93,  # after Payments, before Exact Online
         url_name="exports:settings",
         permission="accounts.manage_settings",
     )

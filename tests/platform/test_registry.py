@@ -227,6 +227,7 @@ COMMERCE = [
     ("Commerce", "Subscriptions", "/billing/subscriptions/"),
     ("Commerce", "Payments", "/payments/"),
     ("Commerce", "Payouts", "/payments/payouts/"),
+    ("Commerce", "Exports", "/integrations/exports/"),
 ]
 
 
@@ -301,6 +302,8 @@ def test_the_settings_pages_show_the_tabs_each_app_registered(tenant_alpha):
         ("Quotes", "/billing/quotes/settings/"),
         ("Subscriptions", "/billing/subscriptions/settings/"),
         ("Payments", "/payments/settings/"),
+        ("E-invoicing", "/integrations/exports/settings/"),
+        ("Exact Online", "/integrations/exact/"),
         ("Users", "/settings/users/"),
         ("Security", "/settings/security/"),
         ("Audit log", "/settings/audit/"),
