@@ -1,6 +1,7 @@
 """Demo payment links: a monthly plan in EUR with adjustable seats, a training day in NOK that sends buyers on to
 the seller's site, and a retired onboarding offer, each with a few purchases paid by bank transfer, all made through
-the payment link services."""
+the payment link services. The buyers are demo contacts of Dutch and Norwegian customers (found by their email, so
+the purchases add no contacts or companies)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from billing.services.payment_link_checkout import (
 )
 from billing.services.payment_links import PaymentLinkValues, payment_link_create, payment_link_set_active
 from commerce_hub.accounts.models import User
+from crm.models import Contact
 
 LINKS = [
     (
@@ -29,11 +31,7 @@ LINKS = [
             thank_you_message="Bedankt! Je ontvangt binnen een uur je inloggegevens per e-mail.",
         ),
         ["HUB-PRO"],
-        [
-            ("Sanne de Vries", "sanne@bakkerijdevries.example", "Bakkerij de Vries", 3),
-            ("Pieter Jansen", "pieter@jansenlogistiek.example", "Jansen Logistiek", 10),
-            ("Lotte Visser", "lotte.visser@gmail.com", "", 1),
-        ],
+        ("NL", [3, 10, 1]),
         True,
     ),
     (
@@ -48,10 +46,7 @@ LINKS = [
             redirect_url="https://noorderlicht.example/no/takk",
         ),
         ["TRN-DAY"],
-        [
-            ("Ingrid Berg", "ingrid@fjellsport.example", "Fjellsport AS", 1),
-            ("Ola Hansen", "ola@hansenbygg.example", "Hansen Bygg AS", 1),
-        ],
+        ("NO", [1, 1]),
         True,
     ),
     (
@@ -63,7 +58,7 @@ LINKS = [
             thank_you_message="Thank you! We will call you this week to plan the onboarding.",
         ),
         ["ONB-STD"],
-        [("Emma Bakker", "emma@bakkerdesign.example", "Bakker Design", 1)],
+        ("NL", [1]),
         False,
     ),
 ]
@@ -75,9 +70,18 @@ def seed(ctx) -> None:
         return
     admin = User.objects.filter(role="admin").order_by("pk").first()
     by_sku = {p.sku: p for p in Product.objects.all()}
-    for values, skus, buyers, active in LINKS:
+    taken: set[int] = set()
+    for values, skus, (country, quantities), active in LINKS:
         if any(sku not in by_sku for sku in skus):
             continue
+        contacts = list(
+            Contact.objects.filter(company__country=country)
+            .exclude(pk__in=taken)
+            .select_related("company")
+            .order_by("pk")[: len(quantities)]
+        )
+        taken.update(c.pk for c in contacts)
+        buyers = [(c.full_name, c.email, c.company.name, q) for c, q in zip(contacts, quantities, strict=False)]
         link = payment_link_create(values=values, actor=admin)
         line_items_add_products(
             owner=owner_for("payment_link", link), product_ids=[by_sku[s].pk for s in skus], actor=admin

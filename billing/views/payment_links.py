@@ -55,7 +55,7 @@ MANAGE = "accounts.manage_payments"
 NAV = "payment-links"
 EMBED_STYLE = (
     "display:inline-block;padding:12px 24px;border-radius:6px;background:{color};color:#ffffff;"
-    "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:16px;font-weight:600;"
+    "font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;font-size:16px;font-weight:600;"
     "text-decoration:none;line-height:1.2"
 )
 DEFAULT_ACCENT = "#0f766e"

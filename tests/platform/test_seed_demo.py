@@ -62,7 +62,7 @@ def test_seed_demo_includes_a_product_library_and_deals_with_line_items(db):
 
 
 def test_seed_demo_includes_quotes_in_every_state_and_a_subscription_from_a_paid_one(db):
-    from billing.models import Invoice, Quote, QuoteSigner, Subscription
+    from billing.models import Invoice, PaymentLink, PaymentLinkPurchase, Quote, QuoteSigner, Subscription
 
     call_command("seed_demo", "--subdomain", "demo-quotes", "--no-progress")
     with schema_context("t_demo_quotes"):
@@ -78,10 +78,18 @@ def test_seed_demo_includes_quotes_in_every_state_and_a_subscription_from_a_paid
         signer = QuoteSigner.objects.get(publication__quote=paid)
         assert signer.signed_at is not None and signer.pdf_sha256 == paid.publication.pdf_sha256
         assert paid.publication.signed_pdf_path
-        subscription = Subscription.objects.get()
+        subscription = Subscription.objects.get(source_quote__isnull=False)
         assert (subscription.source_quote_id, subscription.status, subscription.frequency) == (
             paid.pk,
             "active",
             "monthly",
         )
+        # The demo payment links: the monthly plan's three paid purchases each started a subscription.
+        assert dict(PaymentLink.objects.values_list("name", "active")) == {
+            "Commerce Hub Professional, monthly": True,
+            "Training day on site": True,
+            "Onboarding package (spring offer)": False,
+        }
+        assert PaymentLinkPurchase.objects.filter(status="paid").count() == 6
+        assert Subscription.objects.filter(source_purchase__isnull=False, frequency="monthly").count() == 3
         assert Quote.objects.get(number="Q-1003").installments.count() == 2
