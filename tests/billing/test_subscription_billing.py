@@ -11,8 +11,10 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from billing import subscription_collection
 from billing.models import Invoice, InvoiceStatus, LineItem, Subscription, SubscriptionEvent, SubscriptionStatus
 from billing.selectors.receivables import Account, invoice_figures
+from billing.services import subscription_clock
 from billing.services.numbering import numbers_take
 from billing.services.receivables import customer_credit_add
 from billing.services.subscription_billing import subscriptions_bill_due
@@ -29,18 +31,18 @@ def at(day: date, hour=0, minute=30) -> datetime:
 
 
 @pytest.fixture
-def collector():
+def collector(monkeypatch):
+    # monkeypatch puts back the collector payments registered, for the tests that run after this one.
     handed: list[list[int]] = []
+    monkeypatch.setattr(subscription_collection, "_collector", None)
     subscription_collector_register(lambda *, invoice_ids: handed.append(list(invoice_ids)))
-    yield handed
-    subscription_collector_register(None)
+    return handed
 
 
 @pytest.fixture
-def test_mode():
+def test_mode(monkeypatch):
+    monkeypatch.setattr(subscription_clock, "_test_mode", None)
     subscription_test_mode_register(lambda: True)
-    yield
-    subscription_test_mode_register(None)
 
 
 def test_charged_automatically_the_invoice_goes_to_the_collector_after_commit(
@@ -60,8 +62,9 @@ def test_charged_automatically_the_invoice_goes_to_the_collector_after_commit(
 
 
 def test_without_a_collector_or_a_saved_method_the_invoice_is_emailed(
-    tenant_alpha, eager_tasks, django_capture_on_commit_callbacks
+    tenant_alpha, eager_tasks, django_capture_on_commit_callbacks, monkeypatch
 ):
+    monkeypatch.setattr(subscription_collection, "_collector", None)  # no app collects automatically
     subscription_make(start=date(2027, 1, 1), collection_method="charge_automatically", payment_method_ref="pm_1")
     with django_capture_on_commit_callbacks(execute=True):
         result = subscriptions_bill_due(now=at(date(2027, 1, 1)))
