@@ -276,6 +276,8 @@ CONTENT_SECURITY_POLICY = {
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch")), ("nb", _("Norwegian Bokmål"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates day-first (4 Dec 2026), as European tenants write them; nl and nb keep Django's formats.
+FORMAT_MODULE_PATH = ["commerce_hub.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "Europe/Amsterdam"

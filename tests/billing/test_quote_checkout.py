@@ -408,7 +408,8 @@ def test_the_deal_company_and_contact_pages_show_the_subscriptions(tenant_alpha,
         assert "Fjordline rollout (monthly)" in panel
         assert "Active" in panel and "Scheduled" in panel
         assert "€60.50" in panel and "€121.00" in panel and "per period" in panel
-        next_bill = (today + relativedelta(months=1)).strftime("%m/%d/%Y")
+        next_day = today + relativedelta(months=1)
+        next_bill = f"{next_day.day} {next_day:%b %Y}"  # English dates are day-first: 4 Jan 2027
         assert f"next bill {next_bill}" in panel
 
 

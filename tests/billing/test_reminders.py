@@ -152,7 +152,7 @@ def test_the_reminder_email_states_amount_due_date_link_and_bank_details(seller)
     email = emails()[0]
     assert email.subject == f"Payment reminder: invoice {invoice.number}"
     assert (
-        f"We have not yet received payment of invoice {invoice.number}, which was due on Dec. 15, 2026. "
+        f"We have not yet received payment of invoice {invoice.number}, which was due on 15 December 2026. "
         "The amount due is €242.00." in email.text
     )
     assert f"/billing/i/{invoice.public_token}/" in email.text
@@ -169,15 +169,15 @@ def test_upcoming_and_final_notice_texts(seller):
     reminders_send(today=DUE)
     reminders_send(today=date(2026, 12, 29))
     upcoming, due_today, final = emails()
-    assert upcoming.subject == f"Invoice {invoice.number} is due on Dec. 15, 2026"
-    assert f"This is a friendly reminder that invoice {invoice.number} of €242.00 is due on Dec. 15, 2026." in (
+    assert upcoming.subject == f"Invoice {invoice.number} is due on 15 December 2026"
+    assert f"This is a friendly reminder that invoice {invoice.number} of €242.00 is due on 15 December 2026." in (
         upcoming.text
     )
     assert due_today.subject == f"Invoice {invoice.number} is due today"
     assert final.subject == f"Formal notice: invoice {invoice.number} is overdue"
     assert (
         "We hereby give you formal notice to pay the outstanding amount of €242.00 within 14 days of this notice, "
-        "by Jan. 12, 2027 at the latest." in final.text
+        "by 12 January 2027 at the latest." in final.text
     )
     assert "collection costs and statutory interest may be charged" in final.text
 
@@ -306,7 +306,7 @@ def test_statutory_interest_on_the_balance_for_the_days_overdue(seller):
     # 242.00 x 10.15% x 30 / 365 = 2.0188... -> 2.02
     assert fee.total == Decimal("2.02")
     assert fee.snapshot["lines"][0]["name"] == (
-        f"Statutory interest on {invoice.number} from Dec. 15, 2026 to Jan. 14, 2027"
+        f"Statutory interest on {invoice.number} from 15 December 2026 to 14 January 2027"
     )
 
 

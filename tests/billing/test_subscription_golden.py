@@ -140,7 +140,7 @@ def test_a_trial_bills_its_first_period_on_the_trials_end_after_one_reminder(ten
     assert subscriptions_bill_due(now=at(date(2027, 3, 13))).trial_notices == 0  # once
     email = OutgoingEmail.objects.get(subject__contains="trial")
     assert email.subject == "Your trial of Plan (monthly) from Alpha Handel B.V. ends soon"
-    assert "ends on March 15, 2027" in email.text and "121.00" in email.text
+    assert "ends on 15 March 2027" in email.text and "121.00" in email.text
     assert Invoice.objects.filter(subscription=subscription).count() == 0
     subscriptions_bill_due(now=at(date(2027, 4, 15)))
     assert rows(subscription) == [

@@ -139,7 +139,7 @@ def test_record_page_lists_every_field_formatted(admin_client, deal):
     row = r'<div class="prop" id="prop-[\w-]+"> <dt>(.*?)</dt> <dd> <span class="prop-value">(.*?)</span> (?:<a|</dd>)'
     rows = dict(re.findall(row, body))
     assert rows["Amount"] == "€12,500.00"
-    assert rows["Close date"] == "March 31, 2026"
+    assert rows["Close date"] == "31 March 2026"
     assert rows["Signed"] == "Yes"
     assert rows["Stage"] == '<span class="badge stage-open">Appointment scheduled</span>'
     assert rows["Company"] == f'<a href="/crm/companies/{deal.company_id}/">Van der Berg Logistiek B.V.</a>'

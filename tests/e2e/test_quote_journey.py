@@ -278,7 +278,7 @@ def test_a_rep_quotes_a_deal_and_the_buyer_signs_and_pays_by_card(browser, live_
     expect(sub_row).to_contain_text("Fleet tracking for Bergen (monthly)")
     expect(sub_row).to_contain_text("Active")
     # English pages write short dates month first.
-    expect(sub_row).to_contain_text(f"Monthly · next bill {next_bill:%m/%d/%Y}")
+    expect(sub_row).to_contain_text(f"Monthly · next bill {next_bill.day} {next_bill:%b %Y}")
     expect(sub_row.locator(".num")).to_have_text("€60.50per period, VAT included")  # 50.00 a month and 21% VAT
     _shots(page, "deal", screenshot)
 
