@@ -11,6 +11,14 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 
+class MissingPermission(PermissionDenied):
+    """A 403 for a permission the user's role lacks: the 403 page names it and who can grant it."""
+
+    def __init__(self, perms):
+        super().__init__("")
+        self.perms = list(perms)
+
+
 def require_perm(*perms: str):
     """Signed-out users go to the login page; signed-in users without every permission get a 403."""
 
@@ -20,7 +28,7 @@ def require_perm(*perms: str):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not request.user.has_perms(perms):
-                raise PermissionDenied
+                raise MissingPermission([p for p in perms if not request.user.has_perm(p)])
             return view(request, *args, **kwargs)
 
         wrapped.required_perms = perms
@@ -31,5 +39,5 @@ def require_perm(*perms: str):
 
 def get_for_user(user, queryset, perm: str, **lookup):
     if not user.has_perm(perm):
-        raise PermissionDenied
+        raise MissingPermission([perm])
     return get_object_or_404(queryset, **lookup)

@@ -59,12 +59,35 @@ def language_set(request):
     return response
 
 
+def _error(request, template: str, status: int, context: dict | None = None):
+    """An error page; for htmx, only its message (static/js/app.js shows it above the page with a reload link)."""
+    if request.headers.get("HX-Request"):
+        template = template.replace("errors/", "errors/_htmx_", 1)
+    return render(request, template, context or {}, status=status)
+
+
 def error_404(request, exception=None):
-    return render(request, "errors/404.html", status=404)
+    return _error(request, "errors/404.html", 404)
 
 
 def error_403(request, exception=None):
-    return render(request, "errors/403.html", status=403)
+    """Why: a document that can no longer change (the reason the code gave), or the permissions the role lacks,
+    named, with the tenant's admins, who can grant them (by giving another role)."""
+    from commerce_hub.registry import registered_permissions
+
+    labels = {f"accounts.{spec.codename}": spec.label for spec in registered_permissions()}
+    missing = [labels.get(perm, perm) for perm in getattr(exception, "perms", [])]
+    reason = "" if missing or exception is None else str(exception)
+    admins = []
+    if getattr(request, "tenant", None) is not None and request.tenant.schema_name != "public":
+        from commerce_hub.accounts.models import Role, User
+
+        admins = list(
+            User.objects.filter(role=Role.ADMIN, is_active=True)
+            .order_by("full_name", "email")
+            .values_list("full_name", flat=True)[:5]
+        )
+    return _error(request, "errors/403.html", 403, {"missing": missing, "reason": reason, "admins": admins})
 
 
 def error_500(request):

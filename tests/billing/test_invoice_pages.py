@@ -312,3 +312,24 @@ def test_the_credit_note_form_explains_how_an_amount_at_a_rate_is_credited(selle
         "An amount credits the invoice as a whole at the VAT rate you choose, not one of its lines: it is taken off "
         "what the invoice charged at that rate, and VAT at that rate is added to it, so 100.00 at 21% credits 121.00."
     ) in page
+
+
+def test_a_stale_tab_editing_a_finalized_invoices_lines_is_told_the_invoice_is_finalized(seller, admin_client):
+    invoice = finalized_make()
+    response = admin_client.get(f"/billing/invoices/{invoice.pk}/line-items/custom/", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert f"data-error-message>Invoice {invoice.number} is finalized: its lines cannot change.</p>" in html
+    assert "role" not in html  # the reason is the document's state, not the user's role
+    page = admin_client.get(f"/billing/invoices/{invoice.pk}/line-items/custom/").content.decode()
+    assert "This can no longer be changed" in page and f"Invoice {invoice.number} is finalized" in page
+
+
+def test_every_page_carries_the_message_box_failed_htmx_requests_fill(seller, admin_client):
+    from pathlib import Path
+
+    page = admin_client.get("/billing/invoices/").content.decode()
+    assert 'id="request-error"' in page and 'data-reload="Reload the page"' in page
+    assert 'data-409="This changed in the meantime, perhaps in another tab."' in page
+    script = (Path(__file__).resolve().parents[2] / "static/js/app.js").read_text()
+    assert 'addEventListener("htmx:responseError"' in script and "[data-error-message]" in script

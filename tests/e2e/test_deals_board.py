@@ -110,6 +110,35 @@ def test_board_fits_a_phone_screen(browser, live_server_port, board_data, screen
         context.close()
 
 
+@pytest.mark.parametrize("width", [320, 390, 1440, 1920])
+def test_a_board_of_many_stages_scrolls_inside_itself_and_the_top_bar_fits(
+    browser, live_server_port, board_data, width
+):
+    stages, _deals = board_data
+    pipeline = stages["Won"].pipeline
+    with schema_context("t_live"):
+        for i in range(6):  # nine columns in all: wider than any screen
+            stage = Stage.objects.create(
+                pipeline=pipeline, name=f"Stage {i}", probability=50, kind="open", position=10 + i
+            )
+            Deal.objects.create(
+                name=f"Deal {i}", pipeline=pipeline, stage=stage, amount=Decimal(5), amount_currency="EUR"
+            )
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        _sign_in_to_board(page, live_server_port)
+        expect(page.locator(".board-column")).to_have_count(9)
+        sizes = page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.querySelector('.topbar').scrollWidth,"
+            " document.querySelector('.board').scrollWidth > document.querySelector('.board').clientWidth]"
+        )
+        assert sizes[0] <= width and sizes[1] <= width  # the page and the top bar fit (2032 and 357 px before)
+        assert sizes[2]  # the columns scroll inside the board
+    finally:
+        context.close()
+
+
 def test_admin_adds_a_stage_and_it_becomes_a_column(page, live_server_port, board_data, screenshot):
     stages, _deals = board_data
     _sign_in_to_board(page, live_server_port)

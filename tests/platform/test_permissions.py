@@ -75,7 +75,20 @@ def test_roles_open_exactly_their_pages(tenant_alpha, role, path, status):
     response = client.get(path)
     assert response.status_code == status
     if status == 403:
-        assert "Your role does not allow this." in response.content.decode()
+        assert "Your role does not include the permission" in response.content.decode()
+
+
+def test_a_403_names_the_missing_permission_and_the_admins_who_can_grant_it(tenant_alpha):
+    user_make(Role.ADMIN, full_name="Anna Admin")
+    client = Client(HTTP_HOST="alpha.localhost")
+    client.force_login(user_make(Role.SALES))
+    page = client.get("/settings/users/").content.decode()
+    assert "Your role does not include the permission “Invite, deactivate and assign roles to users”." in page
+    assert "The admins of this workspace can grant it by changing your role: Anna Admin." in page
+    assert "Your role does not allow this" not in page
+    htmx = client.get("/settings/users/", HTTP_HX_REQUEST="true")
+    assert htmx.status_code == 403 and "<html" not in htmx.content.decode()
+    assert "data-error-message>Your role does not include the permission" in htmx.content.decode()
 
 
 def test_role_permissions_are_the_documented_sets(tenant_alpha):
