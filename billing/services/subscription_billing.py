@@ -648,13 +648,17 @@ def subscriptions_bill_due(
             lines = _lines_of({sub.pk: sub for sub in claimed})
             batch = _Batch(now=now, today=today, result=result, lines=lines)
             billed = defaultdict(set)
-            for sub_id, start in Invoice.objects.filter(subscription_id__in=[s.pk for s in claimed]).values_list(
-                "subscription_id", "period_start"
-            ):
+            # Periods that have an invoice already (the constraint's natural key), from the earliest one due on.
+            existing = Invoice.objects.filter(
+                subscription_id__in=[s.pk for s in claimed],
+                period_start__gte=min(s.next_billing_date for s in claimed),
+            )
+            for sub_id, start in existing.values_list("subscription_id", "period_start"):
                 billed[sub_id].add(start)
             for sub in claimed:
                 snapshot = {name: getattr(sub, name) for name in _SUBSCRIPTION_FIELDS}
                 marks = (len(batch.bills), len(batch.sub_events), len(batch.domain_events))
+                counts = (result.activated, result.resumed, result.ended, result.canceled)
                 try:
                     _subscription_advance(sub, lines.get(sub.pk, []), billed[sub.pk], batch, context)
                 except (pricing.PricingError, ValueError) as exc:
@@ -665,6 +669,7 @@ def subscriptions_bill_due(
                     del batch.bills[marks[0] :]
                     del batch.sub_events[marks[1] :]
                     del batch.domain_events[marks[2] :]
+                    result.activated, result.resumed, result.ended, result.canceled = counts
                     batch.changed.pop(sub.pk, None)
                     result.failed.append((sub.pk, str(exc)))
                     logger.warning("subscription %s not billed: %s", sub.pk, exc)
