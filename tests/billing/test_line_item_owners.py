@@ -10,7 +10,7 @@ from crm.models import Deal
 
 
 def test_deals_invoices_and_quotes_are_registered_with_their_editor_routes():
-    assert {"deal", "invoice", "quote"} <= set(editor.owner_kinds())
+    assert {"deal", "invoice", "quote", "payment_link"} <= set(editor.owner_kinds())
     assert reverse("billing:deal_line_items", args=[7]) == "/billing/deals/7/line-items/"
     assert reverse("billing:invoice_line_items", args=[7]) == "/billing/invoices/7/line-items/"
     assert reverse("billing:quote_line_items", args=[7]) == "/billing/quotes/7/line-items/"
@@ -45,4 +45,4 @@ def test_a_kind_registered_later_is_served_by_the_editor(sample_kind):
 
 def test_an_unregistered_kind_is_refused():
     with pytest.raises(KeyError):
-        editor.owner_for("payment_link", SimpleNamespace(pk=1))
+        editor.owner_for("gift_card", SimpleNamespace(pk=1))
