@@ -26,6 +26,7 @@ def test_two_completions_at_once_create_one_subscription(django_db_setup, live_t
     invoice_record_payment(
         invoice=invoice, amount=invoice.total, paid_on=invoice.issue_date, method="bank_transfer", actor=None
     )
+
     def complete(_n):
         connection.set_tenant(live_tenant)  # as a worker runs: in the tenant, with its domain for the emails' links
         return payment_link_invoice_paid(invoice_id=invoice.pk)
