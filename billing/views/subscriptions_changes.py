@@ -325,7 +325,12 @@ def subscription_change(request, pk: int):
                         return claim.done(_back(subscription))
                 except ValidationError as exc:
                     errors_to_messages(request, exc)
-                    preview = changes.subscription_change_preview(subscription=subscription, change=change, on=today)
+                    try:  # what the change does now, to confirm again
+                        preview = changes.subscription_change_preview(
+                            subscription=subscription, change=change, on=today
+                        )
+                    except ValidationError:
+                        preview = None
     status = 400 if form.errors or any(formset.errors) else 200
     return render(
         request,
