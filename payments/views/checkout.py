@@ -30,7 +30,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing.hosted import hosted_csrf_protect, hosted_document_html, hosted_headers, hosted_logo_uri
+from billing.hosted import (
+    after_payment_url,
+    hosted_csrf_protect,
+    hosted_document_html,
+    hosted_headers,
+    hosted_logo_uri,
+)
 from billing.models import Invoice, InvoiceStatus
 from billing.selectors.invoices import document_for_display, invoice_by_token
 from billing.selectors.receivables import ZERO, invoice_bucket_balance
@@ -324,6 +330,8 @@ def checkout_payment(request, token: str, public_id: str):
     payment = payment_refresh(payment=_payment(invoice, public_id))
     if payment.status == PaymentStatus.SUCCEEDED:
         invoice.refresh_from_db()
+        if after := after_payment_url(invoice):  # billing's page after payment: a payment link's thank-you
+            return hosted_headers(redirect(after))
     with translation.override(invoice.language):
         response = _render(request, invoice, payment=payment)
     return hosted_headers(response)

@@ -254,7 +254,11 @@ def test_the_thank_you_page_shows_the_links_message_once_paid(tenant_alpha):
     # The seam the payments checkout asks once the invoice is paid online.
     assert after_payment_url(purchase.invoice) == done_url
     assert after_payment_url(Invoice(pk=0)) == ""
-    pay_card(client, purchase.invoice)
+    paid = pay_card(client, purchase.invoice)
+    # The payments checkout's result page sends the buyer on to the link's thank-you page.
+    result = client.get(paid["Location"])
+    assert (result.status_code, result["Location"]) == (302, done_url)
+    assert result["Cache-Control"] == "no-store"
     page = client.get(done_url).content.decode()
     assert "Payment received" in page and "Welcome aboard!" in page
     assert f"You paid €181.50: invoice {purchase.invoice.number}." in page
