@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from billing import documents, editor, pricing
+from billing.billing_calendar import billing_date
 from billing.models import (
     CollectionMethod,
     Coupon,
@@ -65,15 +65,13 @@ def subscription_lines(subscription: Subscription) -> list[LineItem]:
 
 
 def period_date(subscription: Subscription, index: int) -> date:
-    """The first day of period `index`: the calendar of billing.services.subscriptions.billing_date (month-based
-    periods land on the anchor day or the month's last day, weekly ones keep the weekday), counted from the
-    subscription's billing anchor. Written out here because the services import this module, never the reverse;
-    tests/billing/test_subscription_preview.py holds the two to the same dates."""
-    rule = pricing.frequency_rule(subscription.frequency)
-    start = subscription.billing_anchor
-    if rule.term_unit == "weeks":
-        return start + timedelta(weeks=rule.period_length * index)
-    return start + relativedelta(months=rule.period_length * index, day=subscription.anchor_day)
+    """The first day of period `index`, counted from the subscription's billing anchor and anchor day."""
+    return billing_date(
+        start=subscription.billing_anchor,
+        frequency=subscription.frequency,
+        periods=index,
+        anchor_day=subscription.anchor_day,
+    )
 
 
 def period_bounds_of(subscription: Subscription, index: int) -> tuple[date, date]:

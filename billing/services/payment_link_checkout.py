@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from billing import editor, events, pricing
+from billing.billing_calendar import period_bounds
 from billing.documents import invoice_settings_get
 from billing.models import (
     CollectionMethod,
@@ -66,7 +67,6 @@ from billing.services.invoices import (
     invoice_update_draft,
 )
 from billing.services.subscriptions import (
-    period_bounds,
     subscription_saved_payment_method,
     subscription_term_periods,
 )

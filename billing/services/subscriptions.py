@@ -1,10 +1,4 @@
-"""Subscriptions: their billing calendar, and creating them from a quote's recurring lines.
-
-Calendar
-    A subscription's periods are counted from its start date, never from the previous period's end, so short
-    months cannot make the dates drift: anchored on the 31st, a monthly subscription bills on 31 January, 28 (or 29)
-    February, 31 March, 30 April. The anchor day is the start date's day. Weekly and two-weekly subscriptions keep
-    the start date's weekday. python-dateutil's relativedelta clamps a day to the month's last day.
+"""Subscriptions: creating them from a quote's recurring lines (their calendar is billing.billing_calendar).
 
 From a quote
     Each recurring line starts on its billing start: at checkout (the payment date, or the date the quote was
@@ -27,12 +21,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from billing import events, pricing
+from billing.billing_calendar import period_bounds
 from billing.documents import invoice_settings_get
 from billing.models import CollectionMethod, Invoice, LineItem, Quote, Subscription, SubscriptionStatus
 from billing.models.choices import Frequency
@@ -40,29 +34,6 @@ from billing.quote_payment_plan import line_start_date
 from billing.services.invoices import LINE_COPY_FIELDS
 from commerce_hub.accounts.services.audit import audit_record
 from commerce_hub.events.services import event_emit
-
-# --- the calendar -----------------------------------------------------------------------------------------------------
-
-
-def billing_date(*, start: date, frequency: str, periods: int, anchor_day: int | None = None) -> date:
-    """The date `periods` billing periods after `start`: the start of period number `periods` (0 is `start`).
-
-    Month-based frequencies land on the anchor day (the start's day by default), or the month's last day when it is
-    shorter; weekly ones keep the start's weekday."""
-    rule = pricing.frequency_rule(frequency)
-    if rule.term_unit is None:
-        raise ValueError("a one-time line has no billing periods")
-    if rule.term_unit == "weeks":
-        return start + timedelta(weeks=rule.period_length * periods)
-    return start + relativedelta(months=rule.period_length * periods, day=anchor_day or start.day)
-
-
-def period_bounds(*, start: date, frequency: str, index: int, anchor_day: int | None = None) -> tuple[date, date]:
-    """The first and last day of billing period number `index` (0 is the first)."""
-    first = billing_date(start=start, frequency=frequency, periods=index, anchor_day=anchor_day)
-    following = billing_date(start=start, frequency=frequency, periods=index + 1, anchor_day=anchor_day)
-    return first, following - timedelta(days=1)
-
 
 # --- collection (the seam for payments) -------------------------------------------------------------------------------
 

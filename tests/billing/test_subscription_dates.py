@@ -10,10 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from billing import pricing
+from billing.billing_calendar import billing_date, period_bounds
 from billing.installments import Column, Row, ScheduleError, schedule_amounts, split
 from billing.models import LineItem, Subscription, SubscriptionStatus
 from billing.pricing import FREQUENCY_RULES, Frequency, LineInput, document_summary
-from billing.services.subscriptions import billing_date, period_bounds, subscriptions_create_from_quote
+from billing.services.subscriptions import subscriptions_create_from_quote
 from tests.billing.quote_paying import line, quote_make
 
 thorough = settings(deadline=None, max_examples=200)

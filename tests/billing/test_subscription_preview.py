@@ -8,10 +8,10 @@ from django.template.loader import render_to_string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from billing.billing_calendar import period_bounds
 from billing.models import Subscription, SubscriptionStatus
 from billing.pricing import FREQUENCY_RULES
 from billing.selectors.invoices import document_for_display
-from billing.services.subscriptions import period_bounds
 from billing.subscription_invoices import period_bounds_of, subscription_invoice_preview, subscription_mrr
 from tests.billing.subscribing import coupon_make, subscription_make
 
