@@ -211,10 +211,19 @@ def subscription_method_page_url(subscription: Subscription) -> str:
     return current_tenant_url(reverse("payments:subscription_method", args=[subscription.public_token]))
 
 
+def tenant_in_test_mode() -> bool:
+    """Whether the tenant takes test money only (the built-in processor, or Stripe with test keys): only then may
+    an admin simulate time on a subscription."""
+    from payments.processors import processor_for_tenant
+
+    return bool(processor_for_tenant().test_mode)
+
+
 def register() -> None:
     """Called once from PaymentsConfig.ready(): payments collects subscription invoices, names the method a checkout
     saved, gives dunning emails the buyer's page, and hands failed automatic charges to dunning."""
     from billing.selectors.subscription_record import subscription_panel_register
+    from billing.services.subscription_clock import subscription_test_mode_register
     from billing.services.subscription_dunning import dunning_method_url_register, dunning_retry_charger_register
     from billing.services.subscriptions import subscription_payment_method_register
     from billing.subscription_collection import subscription_collector_register
@@ -225,6 +234,7 @@ def register() -> None:
     dunning_retry_charger_register(subscription_invoices_retry)
     subscription_payment_method_register(checkout_payment_method_ref)
     dunning_method_url_register(subscription_method_page_url)
+    subscription_test_mode_register(tenant_in_test_mode)
     subscription_panel_register(template=PANEL_TEMPLATE, context_fn=subscription_payments_panel, order=40)
 
     @handler(events.PAYMENT_FAILED, name="payments.subscription_payment_failed")

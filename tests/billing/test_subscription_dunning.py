@@ -56,7 +56,7 @@ def test_a_failed_charge_makes_the_subscription_past_due_and_emails_the_buyer_th
         f"We tried to charge €242.00 for your subscription Hosting (monthly) (invoice {invoice.number})" in email.text
     )
     assert "Reason: There was not enough money on the card or account." in email.text
-    assert "We will try again on Dec. 2, 2026." in email.text
+    assert "We will try again on 2 December 2026." in email.text
     assert f"http://alpha.localhost:8000/payments/pay/subscription/{subscription.public_token}/" in email.text
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.OPEN

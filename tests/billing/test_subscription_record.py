@@ -220,22 +220,20 @@ def test_bad_item_input_is_shown_next_to_the_field(finance):
     assert "Select a valid choice" in text
 
 
-def test_simulate_time_shows_only_in_test_mode_for_admins_and_bills_the_periods_on_the_way(tenant_alpha):
-    from billing.services.subscription_clock import subscription_test_mode_register
+def test_simulate_time_shows_only_in_test_mode_for_admins_and_bills_the_periods_on_the_way(tenant_alpha, monkeypatch):
+    from billing.services import subscription_clock
 
     admin = client_for(Role.ADMIN)
     subscription = billed_this_month()
+    monkeypatch.setattr(subscription_clock, "_test_mode", lambda: False)  # live payments
     assert "Simulate time" not in text_of(admin.get(url(subscription)))
     assert admin.get(url(subscription, "simulate/")).status_code == 403
-    subscription_test_mode_register(lambda: True)
-    try:
-        assert "Simulate time" in text_of(admin.get(url(subscription)))
-        assert client_for(Role.FINANCE).get(url(subscription, "simulate/")).status_code == 403
-        target = subscription.current_period_end + timedelta(days=40)
-        response = admin.post(url(subscription, "simulate/"), {"to": target.isoformat(), **key()})
-        assert response.status_code == 302
-        subscription.refresh_from_db()
-        assert subscription.invoices.count() == 3  # this month's, and the two that came due on the way
-        assert subscription.test_clock is not None
-    finally:
-        subscription_test_mode_register(None)
+    monkeypatch.setattr(subscription_clock, "_test_mode", lambda: True)
+    assert "Simulate time" in text_of(admin.get(url(subscription)))
+    assert client_for(Role.FINANCE).get(url(subscription, "simulate/")).status_code == 403
+    target = subscription.current_period_end + timedelta(days=40)
+    response = admin.post(url(subscription, "simulate/"), {"to": target.isoformat(), **key()})
+    assert response.status_code == 302
+    subscription.refresh_from_db()
+    assert subscription.invoices.count() == 3  # this month's, and the two that came due on the way
+    assert subscription.test_clock is not None

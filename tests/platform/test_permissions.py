@@ -38,6 +38,11 @@ OPEN_ROUTES = {
     "payments:checkout_payment",
     "payments:checkout_cancel",
     "payments:simulator",
+    # A payment link's buyer page and its thank-you page (tests/billing/test_payment_link_checkout.py), and the
+    # page where a buyer whose charge failed enters a new card (tests/payments/test_subscription_method_page.py).
+    "billing:payment_link_hosted",
+    "billing:payment_link_done",
+    "payments:subscription_method",
 }
 
 
