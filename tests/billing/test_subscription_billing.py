@@ -180,7 +180,8 @@ def test_moving_the_clock_lives_through_the_trial_notice_periods_and_the_end(ten
         subscription_clock_advance(subscription=subscription, to=at(date(2027, 6, 1)), actor=None)
 
 
-def test_the_clock_moves_only_in_test_mode(tenant_alpha):
+def test_the_clock_moves_only_in_test_mode(tenant_alpha, monkeypatch):
+    monkeypatch.setattr(subscription_clock, "_test_mode", lambda: False)  # a tenant taking live payments
     subscription = subscription_make(start=date(2027, 1, 1))
     with pytest.raises(ValidationError, match="test mode"):
         subscription_clock_advance(subscription=subscription, to=at(date(2027, 2, 1)), actor=None)
