@@ -62,7 +62,7 @@ def period_days(*, period_start: date, period_end: date, on: date) -> tuple[int,
     return (period_end - on).days + 1, days_in_period
 
 
-def prorated_net(*, line: pricing.LineInput, fraction: Fraction, percent_off: Decimal | None) -> Decimal:
+def prorated_net(*, line: pricing.LineInput, fraction: Fraction, percent_off: Decimal | Fraction | None) -> Decimal:
     """One line's net for `fraction` of a period, as a unit price: cut (never rounded up) to the six decimals a unit
     price keeps. The engine then rounds the document once, so a prorated document never comes to more than the
     whole period did."""
@@ -81,7 +81,7 @@ def _prorate(
     *,
     fraction: Fraction,
     currency: str,
-    percent_off: Decimal | None,
+    percent_off: Decimal | Fraction | None,
 ) -> tuple[ProratedLine, ...]:
     return tuple(
         ProratedLine(
@@ -113,7 +113,7 @@ def proration(
     period_end: date,
     on: date,
     currency: str,
-    percent_off: Decimal | None = None,
+    percent_off: Decimal | Fraction | None = None,
 ) -> Proration:
     """The credit for the old lines' unused time and the charge for the new lines' remaining time. Lines are
     (name, engine input) pairs, each input priced per period. Raises pricing.PricingError for lines the engine

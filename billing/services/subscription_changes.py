@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,6 +32,7 @@ from billing import editor, events, pricing, proration
 from billing.models import (
     Coupon,
     CouponDuration,
+    DocumentAdjustment,
     Invoice,
     InvoiceStatus,
     LineItem,
@@ -39,6 +41,7 @@ from billing.models import (
     SubscriptionEvent,
     SubscriptionStatus,
 )
+from billing.models.choices import AdjustmentKind
 from billing.selectors.receivables import Account
 from commerce_hub.accounts.services.audit import audit_record
 from commerce_hub.events.services import event_emit
@@ -224,13 +227,33 @@ def _named_inputs(lines: Sequence[LineItem]) -> list[tuple[str, pricing.LineInpu
     return [(line.name, editor.line_input(line)) for line in lines]
 
 
-def _percent_off(subscription: Subscription) -> Decimal | None:
-    coupon = subscription.coupon if subscription.coupon_id else None
-    if coupon is None or coupon.percent_off is None:
+def _percent_off(subscription: Subscription, period_start: date) -> Fraction | None:
+    """The share the billed period's own invoice took off its lines (the coupon it was billed with, whatever the
+    subscription's coupon is now), as a percentage: part of that period is credited and charged at the same
+    discount, so a credit never gives back more than the period billed. An amount off counts as its share of the
+    invoice's subtotal."""
+    invoice = (
+        Invoice.objects.filter(subscription=subscription, period_start=period_start)
+        .exclude(status__in=(InvoiceStatus.DRAFT, InvoiceStatus.VOID))
+        .order_by("id")
+        .first()
+    )
+    if invoice is None:
         return None
-    if subscription.coupon_periods_left is not None and subscription.coupon_periods_left <= 0:
+    discounts = list(DocumentAdjustment.objects.filter(invoice=invoice, kind=AdjustmentKind.DISCOUNT))
+    if not discounts:
         return None
-    return coupon.percent_off
+    lines = list(LineItem.objects.filter(invoice=invoice).select_related("tax_rate"))
+    subtotal = Fraction(editor.summary(lines, [], currency=invoice.currency).subtotal)
+    if subtotal <= 0:
+        return None
+    kept = Fraction(1)
+    for discount in discounts:
+        if discount.percent is not None:
+            kept *= 1 - Fraction(discount.percent) / 100
+        else:
+            kept -= Fraction(discount.amount) / subtotal
+    return min(Fraction(100), max(Fraction(0), (1 - kept) * 100)) or None
 
 
 def subscription_lines(subscription: Subscription) -> list[LineItem]:
@@ -253,7 +276,7 @@ def cancel_credit_preview(*, subscription: Subscription, on: date) -> proration.
         period_end=period[1],
         on=on,
         currency=subscription.currency,
-        percent_off=_percent_off(subscription),
+        percent_off=_percent_off(subscription, period[0]),
     )
 
 
@@ -598,7 +621,7 @@ def subscription_change_preview(
                 period_end=period[1],
                 on=on,
                 currency=subscription.currency,
-                percent_off=_percent_off(subscription),
+                percent_off=_percent_off(subscription, period[0]),
             )
     except pricing.PricingError as exc:
         raise ValidationError({"lines": [message for _f, message in exc.errors]}) from exc
