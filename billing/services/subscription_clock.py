@@ -28,6 +28,8 @@ from commerce_hub.events.services import event_emit
 _test_mode: Callable[[], bool] | None = None
 # Steps per move: ten years of weekly periods, with room for trial notices and the end.
 MAX_STEPS = 600
+# The furthest one move goes: what MAX_STEPS covers, and far from the end of the calendar.
+MAX_MOVE = timedelta(days=3653)
 
 
 def subscription_test_mode_register(fn: Callable[[], bool] | None) -> None:
@@ -53,6 +55,8 @@ def subscription_clock_advance(*, subscription: Subscription, to: datetime, acto
     start = sub.test_clock or timezone.now()
     if to <= start:
         raise ValidationError({"to": [_("Time only moves forward: choose a moment after %(now)s.") % {"now": start}]})
+    if to - start > MAX_MOVE:
+        raise ValidationError({"to": [_("Move the clock at most ten years at a time.")]})
     Subscription.objects.filter(pk=sub.pk).update(test_clock=to)
     total = BillingRunResult()
     reminder_days = SubscriptionSettings.objects.filter(pk=1).values_list("trial_reminder_days", flat=True).first()
