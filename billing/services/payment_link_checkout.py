@@ -67,6 +67,7 @@ from billing.services.invoices import (
     invoice_update_draft,
 )
 from billing.services.subscriptions import (
+    subscription_email_rows,
     subscription_saved_payment_method,
     subscription_term_periods,
 )
@@ -428,20 +429,6 @@ def _record_url(link: PaymentLink) -> str:
         return ""
 
 
-def _subscription_rows(subscriptions: list[Subscription]) -> list[dict]:
-    rows = []
-    for subscription in subscriptions:
-        lines = list(LineItem.objects.filter(subscription=subscription).select_related("tax_rate"))
-        rows.append(
-            {
-                "subscription": subscription,
-                "frequency": Frequency(subscription.frequency).label,
-                "amount": editor.summary(lines, [], currency=subscription.currency).total,
-            }
-        )
-    return rows
-
-
 def _seller_addresses(link: PaymentLink) -> list[tuple[str, str]]:
     """Who hears about a purchase, with their language: the link's creator, else the invoices' reply-to address."""
     creator = link.created_by
@@ -473,7 +460,7 @@ def _confirmation_emails(
         "buyer_name": purchase.name,
         "company_name": purchase.company.name if purchase.company_id else "",
         "invoice_url": invoice_hosted_url(invoice) if invoice is not None and invoice.public_token else "",
-        "subscriptions": _subscription_rows(subscriptions),
+        "subscriptions": subscription_email_rows(subscriptions),
     }
     email_queue(
         to=purchase.email,

@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from billing import editor, events, pricing
+from billing import events, pricing
 from billing.documents import invoice_settings_get
 from billing.models import (
     Invoice,
@@ -66,7 +66,7 @@ from billing.services.invoices import (
     invoice_update_draft,
 )
 from billing.services.quote_records import QuoteStateError, quote_change_record, quote_transition
-from billing.services.subscriptions import subscriptions_create_from_quote
+from billing.services.subscriptions import subscription_email_rows, subscriptions_create_from_quote
 from commerce_hub.mail import email_queue
 from commerce_hub.organization.selectors import organization_profile_get
 from commerce_hub.site_urls import current_tenant_url
@@ -233,20 +233,6 @@ def _record_url(quote: Quote) -> str:
     return ""
 
 
-def _subscription_rows(subscriptions: list[Subscription]) -> list[dict]:
-    rows = []
-    for subscription in subscriptions:
-        lines = list(LineItem.objects.filter(subscription=subscription).select_related("tax_rate"))
-        rows.append(
-            {
-                "subscription": subscription,
-                "frequency": Frequency(subscription.frequency).label,
-                "amount": editor.summary(lines, [], currency=subscription.currency).total,
-            }
-        )
-    return rows
-
-
 def _confirmation_emails(
     quote: Quote,
     *,
@@ -266,7 +252,7 @@ def _confirmation_emails(
         "buyer_name": (invoice.snapshot or {}).get("buyer", {}).get("name", ""),
         "invoice_url": invoice_hosted_url(invoice),
         "installments": [{"name": installment.name, "invoice": issued} for installment, issued in installments],
-        "subscriptions": _subscription_rows(subscriptions),
+        "subscriptions": subscription_email_rows(subscriptions),
     }
     for address in dict.fromkeys(email.lower() for email in invoice_recipients(invoice)):
         email_queue(

@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from billing import events, pricing
+from billing import editor, events, pricing
 from billing.billing_calendar import period_bounds
 from billing.documents import invoice_settings_get
 from billing.models import CollectionMethod, Invoice, LineItem, Quote, Subscription, SubscriptionStatus
@@ -195,3 +195,19 @@ def subscriptions_create_from_quote(
         )
         created.append(subscription)
     return created
+
+
+def subscription_email_rows(subscriptions: list[Subscription]) -> list[dict]:
+    """The new subscriptions as a confirmation email lists them: each with its frequency and what one period
+    costs (the pricing engine's total of its lines)."""
+    rows = []
+    for subscription in subscriptions:
+        lines = list(LineItem.objects.filter(subscription=subscription).select_related("tax_rate"))
+        rows.append(
+            {
+                "subscription": subscription,
+                "frequency": Frequency(subscription.frequency).label,
+                "amount": editor.summary(lines, [], currency=subscription.currency).total,
+            }
+        )
+    return rows
