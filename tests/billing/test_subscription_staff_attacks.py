@@ -87,3 +87,29 @@ def test_the_test_clock_backwards_or_a_century_ahead(admin, monkeypatch, days):
         assert response.status_code == 400
         assert Invoice.objects.filter(subscription=subscription).count() == 1
         assert Subscription.objects.get(pk=subscription.pk).test_clock is None
+
+
+@pytest.mark.parametrize(
+    ("quantity", "price"),
+    [("1" + "0" * 30, "100"), ("NaN", "100"), ("-1", "100"), ("1", "1e400"), ("1", "-0.01"), ("\x00", "1"), ("0", "0")],
+)
+def test_absurd_item_changes_are_refused(admin, quantity, price):
+    from billing.models import LineItem
+
+    subscription = billed_this_month()
+    line = LineItem.objects.get(subscription=subscription)
+    data = {
+        f"quantity_{line.pk}": quantity,
+        f"unit_price_{line.pk}": price,
+        "add-TOTAL_FORMS": "0",
+        "add-INITIAL_FORMS": "0",
+        "confirm": "1",
+        "expected_credit": "0",
+        "expected_charge": "0",
+        **key(),
+    }
+    response = admin.post(url(subscription, "change/"), data)
+    assert response.status_code in (200, 400, 409)
+    line.refresh_from_db()
+    assert (line.quantity, line.unit_price) == (1, 100)
+    assert Invoice.objects.filter(subscription=subscription).count() == 1
