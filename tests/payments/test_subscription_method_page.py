@@ -148,3 +148,18 @@ def test_the_subscription_record_page_lists_its_payments_and_the_buyers_page(pas
     assert "Charged automatically to Visa •••• 4242." in page
     assert f"/payments/pay/subscription/{subscription.public_token}/" in page
     assert f'href="/payments/{charge.pk}/"' in page and invoice.number in page and "€242.00" in page
+
+
+def test_the_record_pages_payments_table_stacks_on_a_phone_instead_of_widening_the_page(past_due, admin_client):
+    # The shell's line tables turn each row into a labelled card under 760 px; a bare table ran past a 390 px screen.
+    subscription, invoice = past_due
+    post_card(subscription, "4242 4242 4242 4242")
+
+    page = admin_client.get(f"/billing/subscriptions/{subscription.pk}/").content.decode()
+
+    panel = page[page.index('id="subscription-payments"') :]
+    panel = panel[: panel.index("</section>")]
+    assert '<div class="table-wrap">' in panel and '<table class="compact line-table">' in panel
+    for label, value in (("Invoice", invoice.number), ("Method", "Visa •••• 4242"), ("Amount", "€242.00")):
+        assert f'data-label="{label}">{value}</td>' in panel
+    assert 'data-label="Status">Succeeded</td>' in panel
