@@ -277,6 +277,14 @@ def _handler_for(fake: FakeExact):
             pass
 
         def _send(self, status: int, payload=None, headers: dict | None = None):
+            # Record the call before the client can read the answer: a test that inspects the calls right after
+            # the connector returns must find this one, however late this server thread would otherwise get to it.
+            call = getattr(self, "call", None)
+            if call is not None:
+                self.call = None
+                call.status = status
+                with state.lock:
+                    state.calls.append(call)
             body = b"" if payload is None else json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -308,8 +316,8 @@ def _handler_for(fake: FakeExact):
             if parts.path == "/api/oauth2/token":
                 return self._token(dict(parse_qsl(raw.decode())))
             body = json.loads(raw) if raw else None
-            status = self._api(method, parts.path, query, body)
-            state.calls.append(Call(method, parts.path, query, body, status))
+            self.call = Call(method, parts.path, query, body, 0)
+            self._api(method, parts.path, query, body)
 
         def _authorize(self, query: dict):
             code = fake.code_issue(query.get("redirect_uri", ""))
