@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -81,6 +82,7 @@ class SubscriptionPage:
     upcoming_document: dict | None
     upcoming_problem: str
     invoices: list[Invoice]
+    checkout_invoice_id: int | None
     payments: list[InvoicePayment]
     events: list[SubscriptionEvent]
     panels: list[tuple[str, dict]] = field(default_factory=list)
@@ -110,6 +112,14 @@ def _upcoming(subscription: Subscription, today: date) -> tuple[bool, object | N
     return True, preview, document, ""
 
 
+def _checkout_invoice_id(subscription: Subscription) -> int | None:
+    """The payment link purchase's invoice that paid the subscription's first period (none with a trial: then the
+    purchase paid only its one-time lines)."""
+    if subscription.source_purchase_id and subscription.trial_end is None:
+        return subscription.source_purchase.invoice_id
+    return None
+
+
 def subscription_page(subscription: Subscription, *, today: date | None = None) -> SubscriptionPage:
     today = today or timezone.localdate()
     lines = list(
@@ -119,16 +129,20 @@ def subscription_page(subscription: Subscription, *, today: date | None = None) 
         summary = editor.summary(lines, [], currency=subscription.currency) if lines else None
     except pricing.PricingError:
         summary = None
+    # The invoices billed for the subscription, and the purchase's invoice that paid its first period (it may carry
+    # one-time lines too, so it belongs to the purchase, not to the subscription).
+    checkout_invoice_id = _checkout_invoice_id(subscription)
+    billed = Q(subscription=subscription) | Q(pk=checkout_invoice_id or 0)
     invoices = list(
-        with_figures(Invoice.objects.filter(subscription=subscription), today=today).order_by(
-            "-issue_date", "-created_at", "-id"
-        )[:PAST_INVOICES]
+        with_figures(Invoice.objects.filter(billed), today=today).order_by("-issue_date", "-created_at", "-id")[
+            :PAST_INVOICES
+        ]
     )
     for invoice in invoices:
         invoice.figures = figures_of(invoice)
         invoice.status_label = DISPLAY_STATUS_LABELS.get(invoice.display_status, invoice.display_status)
     payments = list(
-        InvoicePayment.objects.filter(invoice__subscription=subscription)
+        InvoicePayment.objects.filter(Q(invoice__subscription=subscription) | Q(invoice_id=checkout_invoice_id or 0))
         .select_related("invoice")
         .order_by("-paid_on", "-id")[:PAST_INVOICES]
     )
@@ -152,6 +166,7 @@ def subscription_page(subscription: Subscription, *, today: date | None = None) 
         upcoming_document=document,
         upcoming_problem=problem,
         invoices=invoices,
+        checkout_invoice_id=checkout_invoice_id,
         payments=payments,
         events=events,
         panels=subscription_panels(subscription),

@@ -185,10 +185,9 @@ def test_a_link_with_a_monthly_product_is_bought_by_card_and_its_second_month_is
     page.goto(f"{base}/crm/contacts/{contact.pk}/")
     page.locator("#subscriptions-panel").get_by_role("link", name="Fleet tracking (monthly)").click()
     assert page.url == f"{base}/billing/subscriptions/{subscription.pk}/"
-    # The checkout's invoice paid the first month; it belongs to the purchase, not to the subscription.
-    expect(page.locator("#invoices")).to_contain_text(
-        "No invoices yet. The first one is issued on the next billing date."
-    )
+    # The checkout's invoice paid the first month: the subscription lists it as paid at checkout.
+    checkout_row = [first_invoice.number, "Paid at checkout", "Paid", "€60.50", "€60.50", "€0.00"]
+    expect(page.locator("#invoices tbody tr").first.locator("td")).to_have_text(checkout_row)
     _shots(page, "subscription", screenshot)
     page.locator("#simulate").get_by_role("button", name="Simulate time").click()
     expect(page.get_by_role("heading", name="Simulate time for Fleet tracking (monthly)")).to_be_visible()
@@ -209,10 +208,11 @@ def test_a_link_with_a_monthly_product_is_bought_by_card_and_its_second_month_is
     period_end = second.period_end
     assert second.period_end == subscription.next_billing_date - relativedelta(days=1)
     invoices = page.locator("#invoices tbody tr")
-    expect(invoices).to_have_count(1)
+    expect(invoices).to_have_count(2)
     expect(invoices.first.locator("td")).to_have_text(
         [second.number, f"{_short(next_bill)} – {_short(period_end)}", "Paid", "€60.50", "€60.50", "€0.00"]
     )
+    expect(invoices.nth(1).locator("td")).to_have_text(checkout_row)
     assert second.number != first_invoice.number and first_invoice.status == "paid"
     expect(page.locator("#next-billing-date")).to_have_text(_long(subscription.next_billing_date))
     expect(page.locator("aside.invoice-side")).to_contain_text("Until canceled · 2 periods billed")
