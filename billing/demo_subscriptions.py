@@ -53,7 +53,8 @@ def _pay(subscription: Subscription, *, admin, leave_open: int = 0) -> None:
 
 
 def seed(ctx) -> None:
-    if ctx.scale or Subscription.objects.filter(source_quote__isnull=True).exists():
+    # Made once: the subscriptions staff started by hand (quotes and payment links seed their own before this).
+    if ctx.scale or Subscription.objects.filter(source_quote__isnull=True, source_purchase__isnull=True).exists():
         return
     products = {p.sku: p for p in Product.objects.filter(sku__in={plan[4] for plan in PLANS})}
     admin = User.objects.filter(role="admin").order_by("pk").first()

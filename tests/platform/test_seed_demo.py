@@ -92,4 +92,15 @@ def test_seed_demo_includes_quotes_in_every_state_and_a_subscription_from_a_paid
         }
         assert PaymentLinkPurchase.objects.filter(status="paid").count() == 6
         assert Subscription.objects.filter(source_purchase__isnull=False, frequency="monthly").count() == 3
+        # And the subscriptions started by hand, one in each state, after the links' ones.
+        by_hand = Subscription.objects.filter(source_quote__isnull=True, source_purchase__isnull=True)
+        assert sorted(by_hand.values_list("status", flat=True)) == [
+            "active",
+            "active",
+            "active",
+            "active",
+            "ended",
+            "past_due",
+            "paused",
+        ]
         assert Quote.objects.get(number="Q-1003").installments.count() == 2
