@@ -112,7 +112,7 @@ def test_a_signed_event_is_stored_once_and_brings_the_payment_up_to_date(
 
 @pytest.mark.parametrize(
     "tamper",
-    ["wrong secret", "changed byte", "missing header", "301 s old", "301 s in the future", "no v1", "bad header"],
+    ["wrong secret", "changed byte", "missing header", "320 s old", "320 s in the future", "no v1", "bad header"],
 )
 def test_a_request_that_fails_the_signature_check_is_refused_with_no_effect(
     waiting, public, django_capture_on_commit_callbacks, tamper
@@ -127,8 +127,10 @@ def test_a_request_that_fails_the_signature_check_is_refused_with_no_effect(
             "body": body.replace('"amount": 24200', '"amount": 24201'),
         },
         "missing header": {"header": False},
-        "301 s old": {"timestamp": now - 301},
-        "301 s in the future": {"timestamp": now + 301},
+        # Twenty seconds past the five-minute tolerance: the second truncated from `now` and a loaded machine's
+        # answer time cannot bring it back inside.
+        "320 s old": {"timestamp": now - 320},
+        "320 s in the future": {"timestamp": now + 320},
         "no v1": {"header": f"t={now},v0={sign(body, SIGNING_SECRET).split('v1=')[1]}"},
         "bad header": {"header": "garbage"},
     }[tamper]
